@@ -1,0 +1,356 @@
+"""What the user asks for (``Request``), what is wrong with it before sending (``lint``), and the
+exact SDK arguments it becomes (``openai_kwargs`` / ``dashscope_kwargs``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+
+from structured_output.catalog import Protocol, load_catalog
+
+Mode = Literal["none", "json_object", "json_schema"]
+MODES: tuple[Mode, ...] = ("none", "json_object", "json_schema")
+MODE_LABELS: dict[str, str] = {"none": "None (plain text)", "json_object": "JSON Object", "json_schema": "JSON Schema"}
+
+# The reference's error text, word for word.
+MISSING_JSON_ERROR = (
+    "'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'."
+)
+IMAGE_MIME_TYPES = ("image/png", "image/jpeg", "image/webp")
+MAX_IMAGE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass
+class ImageInput:
+    """An image given either as bytes (uploaded) or as a URL; bytes always travel as a ``data:`` URL."""
+
+    mime: str = "image/png"
+    data: bytes | None = None
+    url: str | None = None
+    name: str = ""
+
+    def to_url(self) -> str:
+        if self.data is not None:
+            return f"data:{self.mime};base64,{base64.b64encode(self.data).decode('ascii')}"
+        return self.url or ""
+
+
+@dataclass
+class Request:
+    """Everything one run needs. A plain dataclass so the UI, presets and batch rows share it."""
+
+    model: str = "qwen-flash"
+    endpoint: str = "local"
+    protocol: Protocol = "compatible"
+    mode: Mode = "json_object"
+    system_prompt: str = ""
+    user_text: str = ""
+    images: list[ImageInput] = field(default_factory=list)
+    schema_name: str = "user_info"
+    strict: bool = True
+    schema_text: str = ""
+    temperature: float | None = None
+    max_tokens: int | None = None
+    enable_thinking: bool | None = None
+    stream: bool = False
+    custom_base_url: str = ""
+
+    def schema(self) -> dict[str, Any] | None:
+        """The parsed schema, or None when it is empty or not JSON (``lint`` says why)."""
+        if not self.schema_text.strip():
+            return None
+        try:
+            value = json.loads(self.schema_text)
+        except json.JSONDecodeError:
+            return None
+        return value if isinstance(value, dict) else None
+
+    def response_format(self) -> dict[str, Any] | None:
+        if self.mode == "json_object":
+            return {"type": "json_object"}
+        if self.mode == "json_schema":
+            return {
+                "type": "json_schema",
+                "json_schema": {"name": self.schema_name or "schema", "strict": self.strict,
+                                "schema": self.schema() or {}},
+            }
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe copy (image bytes as base64) for history and presets."""
+        d = asdict(self)
+        d["images"] = [
+            {"mime": i.mime, "name": i.name, "url": i.url,
+             "data_b64": base64.b64encode(i.data).decode("ascii") if i.data is not None else None}
+            for i in self.images
+        ]
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Request:
+        d = dict(d)
+        images = [
+            ImageInput(mime=i.get("mime", "image/png"), name=i.get("name", ""), url=i.get("url"),
+                       data=base64.b64decode(i["data_b64"]) if i.get("data_b64") else None)
+            for i in d.pop("images", []) or []
+        ]
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(images=images, **known)
+
+
+# ---------------------------------------------------------------- messages and SDK arguments
+
+def openai_messages(req: Request) -> list[dict[str, Any]]:
+    """Messages in the OpenAI-compatible shape; content parts only when there are images."""
+    msgs: list[dict[str, Any]] = []
+    if req.system_prompt:
+        msgs.append({"role": "system", "content": req.system_prompt})
+    if req.images:
+        parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": i.to_url()}} for i in req.images]
+        parts.append({"type": "text", "text": req.user_text})
+        msgs.append({"role": "user", "content": parts})
+    else:
+        msgs.append({"role": "user", "content": req.user_text})
+    return msgs
+
+
+def native_messages(req: Request) -> list[dict[str, Any]]:
+    """Messages in DashScope's native shape: ``{"image"}``/``{"text"}`` items for multimodal calls."""
+    if not req.images:
+        return openai_messages(req)
+    msgs: list[dict[str, Any]] = []
+    if req.system_prompt:
+        msgs.append({"role": "system", "content": [{"text": req.system_prompt}]})
+    content: list[dict[str, Any]] = [{"image": i.to_url()} for i in req.images]
+    content.append({"text": req.user_text})
+    msgs.append({"role": "user", "content": content})
+    return msgs
+
+
+def openai_kwargs(req: Request) -> dict[str, Any]:
+    """Arguments for ``client.chat.completions.create``."""
+    kw: dict[str, Any] = {"model": req.model, "messages": openai_messages(req)}
+    rf = req.response_format()
+    if rf is not None:
+        kw["response_format"] = rf
+    if req.temperature is not None:
+        kw["temperature"] = req.temperature
+    if req.max_tokens is not None:
+        kw["max_tokens"] = req.max_tokens
+    if req.enable_thinking is not None:
+        kw["extra_body"] = {"enable_thinking": req.enable_thinking}
+    if req.stream:
+        kw["stream"] = True
+        kw["stream_options"] = {"include_usage": True}
+    return kw
+
+
+def dashscope_kwargs(req: Request) -> dict[str, Any]:
+    """Arguments for ``dashscope.Generation.call`` / ``MultiModalConversation.call`` (no key)."""
+    kw: dict[str, Any] = {"model": req.model, "messages": native_messages(req)}
+    if not req.images:
+        kw["result_format"] = "message"
+    rf = req.response_format()
+    if rf is not None:
+        kw["response_format"] = rf
+    if req.temperature is not None:
+        kw["temperature"] = req.temperature
+    if req.max_tokens is not None:
+        kw["max_tokens"] = req.max_tokens
+    if req.enable_thinking is not None:
+        kw["enable_thinking"] = req.enable_thinking
+    if req.stream:
+        kw["stream"] = True
+        kw["incremental_output"] = True
+    return kw
+
+
+# ---------------------------------------------------------------- lint
+
+Level = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found before sending. ``blocking`` means the request cannot be sent at all;
+    other errors are what the server will refuse, which the user may still send to see it."""
+
+    level: Level
+    code: str
+    message: str
+    hint: str
+    where: str = ""
+    line: int | None = None
+    column: int | None = None
+    blocking: bool = False
+
+
+def mentions_json(req: Request) -> bool:
+    return bool(re.search("json", f"{req.system_prompt}\n{req.user_text}", re.IGNORECASE))
+
+
+def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
+    """Findings for the schema editor alone, so the UI can show them as the user types."""
+    if not schema_text.strip():
+        return [Finding("error", "schema_empty", "JSON Schema mode needs a schema, and the schema editor is empty.",
+                        "Paste a schema such as the reference's user_info example, or pick a preset.",
+                        where="schema", blocking=True)]
+    try:
+        schema = json.loads(schema_text)
+    except json.JSONDecodeError as e:
+        return [Finding("error", "schema_not_json", f"The schema is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno}).",
+                        "Fix the JSON syntax at that position: look for a missing comma, quote or bracket.",
+                        where="schema", line=e.lineno, column=e.colno, blocking=True)]
+    if not isinstance(schema, dict):
+        return [Finding("error", "schema_not_object", f"The schema must be a JSON object, not {type(schema).__name__}.",
+                        'Wrap it as {"type": "object", "properties": {...}}.', where="schema", blocking=True)]
+    cls = validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as e:
+        where = "/".join(str(p) for p in e.path) or "(root)"
+        return [Finding("error", "schema_invalid",
+                        f"The schema is not a valid JSON Schema at {where}: {e.message}",
+                        "Correct that keyword; the server rejects schemas that fail meta-validation.",
+                        where=f"schema:{where}")]
+    return strict_advice(schema) if strict else []
+
+
+# OpenAI's strict-mode subset (what `strict: true` guarantees there); the reference lists no DashScope rules.
+_UNSUPPORTED_IN_STRICT = {
+    "minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames", "minProperties",
+    "maxProperties", "unevaluatedItems", "contains", "minContains", "maxContains", "uniqueItems", "allOf", "not",
+    "if", "then", "else", "dependentRequired", "dependentSchemas", "oneOf",
+}
+
+
+def strict_advice(schema: dict[str, Any]) -> list[Finding]:
+    out: list[Finding] = []
+    note = " (advice from OpenAI's strict-mode rules; the reference lists no DashScope rules)"
+
+    def walk(node: Any, path: str) -> None:
+        if not isinstance(node, dict):
+            return
+        for kw in sorted(_UNSUPPORTED_IN_STRICT & node.keys()):
+            out.append(Finding("info", "strict_keyword", f"`{kw}` at {path} is outside the strict-mode subset{note}.",
+                               f"Drop `{kw}` or check the output yourself; the model may not honour it.",
+                               where=f"schema:{path}"))
+        is_object = node.get("type") == "object" or (isinstance(node.get("type"), list) and "object" in node["type"])
+        props = node.get("properties")
+        if is_object or isinstance(props, dict):
+            if node.get("additionalProperties") is not False:
+                out.append(Finding("info", "strict_additional_properties",
+                                   f"The object at {path} does not set `additionalProperties: false`{note}.",
+                                   "Add \"additionalProperties\": false to allow only the defined fields.",
+                                   where=f"schema:{path}"))
+            if isinstance(props, dict):
+                missing = [k for k in props if k not in (node.get("required") or [])]
+                if missing:
+                    out.append(Finding("info", "strict_not_all_required",
+                                       f"At {path}, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
+                                       f"not in `required`{note}.",
+                                       'To keep a field optional in strict mode, list it in `required` and allow '
+                                       'null: "type": ["string", "null"].', where=f"schema:{path}"))
+                for k, v in props.items():
+                    walk(v, f"{path}/properties/{k}")
+        for key in ("items", "additionalProperties", "not"):
+            if isinstance(node.get(key), dict):
+                walk(node[key], f"{path}/{key}")
+        for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
+            for i, sub in enumerate(node.get(key) or []):
+                walk(sub, f"{path}/{key}/{i}")
+        for key in ("$defs", "definitions"):
+            for name, sub in (node.get(key) or {}).items():
+                walk(sub, f"{path}/{key}/{name}")
+
+    walk(schema, "#")
+    return out
+
+
+def lint(req: Request) -> list[Finding]:
+    """Everything worth saying before the request is sent, most serious first."""
+    cat = load_catalog()
+    model = cat.model(req.model)
+    found: list[Finding] = []
+
+    if not req.model.strip():
+        found.append(Finding("error", "no_model", "No model is chosen.", "Pick a model from the list or type its name.",
+                             where="model", blocking=True))
+    if not req.user_text.strip() and not req.images:
+        found.append(Finding("error", "empty_input", "The user message is empty.",
+                             "Type the text the model should work on, or add an image.", where="user", blocking=True))
+    if req.endpoint == "custom" and not re.match(r"^https?://", req.custom_base_url.strip()):
+        found.append(Finding("error", "custom_url", "The custom endpoint needs a base URL starting with http:// or https://.",
+                             "Enter e.g. http://localhost:11434/v1 for Ollama or https://api.openai.com/v1.",
+                             where="endpoint", blocking=True))
+    if req.protocol == "native" and req.endpoint == "custom":
+        found.append(Finding("error", "native_custom", "A custom OpenAI-compatible URL speaks only the compatible protocol.",
+                             "Switch the protocol to OpenAI-compatible.", where="protocol", blocking=True))
+
+    if req.mode == "json_object" and not mentions_json(req):
+        found.append(Finding("error", "missing_json_keyword",
+                             f"JSON Object mode needs the word \"json\" in a message. The server will answer: {MISSING_JSON_ERROR}",
+                             'Add "JSON" to the system prompt, e.g. "…and return the information in JSON format."',
+                             where="system"))
+    if req.mode == "json_schema":
+        found.extend(lint_schema_text(req.schema_text, req.strict))
+        if req.schema_name and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", req.schema_name):
+            found.append(Finding("warning", "schema_name", f"The schema name {req.schema_name!r} has characters OpenAI rejects.",
+                                 "Use letters, digits, _ and - only (at most 64), e.g. user_info.", where="schema_name"))
+
+    if req.mode != "none" and req.model.strip():
+        if not model.supports(req.mode):
+            label = MODE_LABELS[req.mode]
+            if model.known:
+                msg = f"The reference does not list {req.model} for {label} mode."
+            else:
+                msg = f"{req.model} is not in the reference's list of models for {label} mode."
+            supported = [m.name for m in cat.models if m.supports(req.mode)][:4]
+            found.append(Finding("warning", "mode_unsupported", msg,
+                                 f"Send it to see the server's answer, or pick a listed model such as {', '.join(supported)}.",
+                                 where="model"))
+        thinking_on = req.enable_thinking is True or (model.thinking == "always" and req.enable_thinking is not False)
+        if thinking_on and not model.structured_in_thinking:
+            found.append(Finding("error", "thinking_structured",
+                                 "Structured output is not supported in thinking mode.",
+                                 "Turn thinking off, or follow the FAQ: think in plain mode, then repair the answer "
+                                 "with a JSON Object call to a non-thinking model such as qwen-flash.",
+                                 where="thinking"))
+        if req.max_tokens is not None:
+            found.append(Finding("warning", "max_tokens_structured",
+                                 f"max_tokens is set to {req.max_tokens}: the JSON may be cut off and fail to parse.",
+                                 "The reference's 'Going live' advice: leave max_tokens unset with structured output.",
+                                 where="max_tokens"))
+    if req.enable_thinking and model.thinking == "none" and model.known:
+        found.append(Finding("warning", "no_thinking", f"{req.model} has no thinking mode.",
+                             "Turn the thinking switch off.", where="thinking"))
+
+    for i, img in enumerate(req.images, 1):
+        if img.data is not None:
+            if img.mime not in IMAGE_MIME_TYPES:
+                found.append(Finding("error", "image_type", f"Image {i} ({img.name or img.mime}) is {img.mime}, not PNG, JPEG or WebP.",
+                                     "Convert it to PNG or JPEG and upload it again.", where="images", blocking=True))
+            if len(img.data) > MAX_IMAGE_BYTES:
+                found.append(Finding("error", "image_size",
+                                     f"Image {i} is {len(img.data) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB.",
+                                     "Resize or compress it below the limit.", where="images", blocking=True))
+        elif not re.match(r"^(https?|data):", img.url or ""):
+            found.append(Finding("error", "image_url", f"Image {i} URL {img.url!r} is not an http(s) or data: URL.",
+                                 "Give a full URL such as https://example.com/receipt.jpg, or upload the file.",
+                                 where="images", blocking=True))
+    if req.images and req.model.strip() and not model.vision:
+        found.append(Finding("warning", "no_vision", f"{req.model} does not take images.",
+                             "Pick a vision model such as qwen3-vl-plus, or remove the images.", where="images"))
+
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(found, key=lambda f: (not f.blocking, order[f.level]))
+
+
+def can_send(findings: list[Finding]) -> bool:
+    return not any(f.blocking for f in findings)

@@ -1,0 +1,188 @@
+"""From a raw response to what the user judges: content → parsed JSON → schema validation → verdict."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from jsonschema import SchemaError
+from jsonschema.validators import validator_for
+
+from structured_output.errors import CallError
+
+
+@dataclass
+class ParseOutcome:
+    """A strict ``json.loads`` of the content, and what a lenient reading would have recovered."""
+
+    ok: bool
+    value: Any = None
+    error: str = ""
+    line: int | None = None
+    column: int | None = None
+    lenient_value: Any = None
+    lenient_method: str = ""  # e.g. "```json fence stripped"; empty when lenient extraction found nothing
+
+    @property
+    def lenient_ok(self) -> bool:
+        return bool(self.lenient_method)
+
+
+@dataclass
+class ValidationRow:
+    path: str
+    message: str
+    keyword: str
+    schema_path: str
+
+
+@dataclass
+class ValidationOutcome:
+    checked: bool  # False when there was no usable schema or nothing parsed
+    errors: list[ValidationRow] = field(default_factory=list)
+    note: str = ""
+
+    @property
+    def valid(self) -> bool:
+        return self.checked and not self.errors
+
+
+@dataclass
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+
+    @property
+    def total_tokens(self) -> int | None:
+        if self.input_tokens is None and self.output_tokens is None:
+            return None
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+
+@dataclass
+class RunResult:
+    """One run, kept whole: the raw response as received and everything derived from it."""
+
+    raw: Any = None  # the response body (dict), or the list of stream chunks, exactly as received
+    content: str | None = None
+    reasoning: str = ""
+    finish_reason: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    request_id: str | None = None
+    served_by: str = ""  # e.g. the local engine's model header
+    latency_s: float | None = None
+    ttft_s: float | None = None
+    retries: int = 0
+    error: CallError | None = None
+    parse: ParseOutcome | None = None
+    validation: ValidationOutcome | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
+
+    @property
+    def verdict(self) -> str:
+        """A one-word summary for history rows and batch tables."""
+        if self.error is not None:
+            return "error"
+        if self.parse is None or not self.parse.ok:
+            return "truncated" if self.truncated else "not JSON"
+        if self.validation is not None and self.validation.checked:
+            return "valid" if self.validation.valid else "invalid"
+        return "parsed"
+
+
+# ---------------------------------------------------------------- content extraction
+
+def content_of(body: dict[str, Any]) -> str | None:
+    """The assistant text from either response shape (OpenAI ``choices`` or native ``output``),
+    including the multimodal list of ``{"text": …}`` items."""
+    choices = body.get("choices") or (body.get("output") or {}).get("choices")
+    if choices:
+        message = choices[0].get("message") or {}
+        return text_of(message.get("content"))
+    output = body.get("output") or {}
+    return output.get("text")
+
+
+def text_of(content: Any) -> str | None:
+    if content is None or isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(str(item.get("text", "")) for item in content if isinstance(item, dict))
+    return str(content)
+
+
+# ---------------------------------------------------------------- parsing
+
+_FENCE = re.compile(r"```(?:json|JSON)?\s*\n?(.*?)```", re.DOTALL)
+
+
+def parse_content(content: str | None) -> ParseOutcome:
+    if content is None:
+        return ParseOutcome(ok=False, error="The response has no content.")
+    try:
+        return ParseOutcome(ok=True, value=json.loads(content))
+    except json.JSONDecodeError as e:
+        outcome = ParseOutcome(ok=False, error=e.msg, line=e.lineno, column=e.colno)
+    value, method = lenient_extract(content)
+    outcome.lenient_value, outcome.lenient_method = value, method
+    return outcome
+
+
+def lenient_extract(text: str) -> tuple[Any, str]:
+    """What a forgiving parser recovers: a fenced block first, then the first JSON value in the text."""
+    for m in _FENCE.finditer(text):
+        try:
+            return json.loads(m.group(1)), "```json fence stripped"
+        except json.JSONDecodeError:
+            pass
+    decoder = json.JSONDecoder()
+    for m in re.finditer(r"[{\[]", text):
+        try:
+            value, _ = decoder.raw_decode(text, m.start())
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict | list) and value:
+            return value, f"first JSON value taken from position {m.start()} of the text"
+    return None, ""
+
+
+# ---------------------------------------------------------------- validation
+
+def json_path(parts: Any) -> str:
+    out = "$"
+    for p in parts:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if re.fullmatch(r"[A-Za-z_]\w*", str(p)) else f"[{p!r}]")
+    return out
+
+
+def validate(value: Any, schema: dict[str, Any] | None) -> ValidationOutcome:
+    """jsonschema validation in the schema's own draft, with format checks on."""
+    if schema is None:
+        return ValidationOutcome(checked=False, note="No schema to check against.")
+    cls = validator_for(schema)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as e:
+        return ValidationOutcome(checked=False, note=f"The schema itself is invalid: {e.message}")
+    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+    rows = [
+        ValidationRow(json_path(err.absolute_path), err.message, str(err.validator),
+                      "/".join(str(p) for p in err.absolute_schema_path) or "(root)")
+        for err in validator.iter_errors(value)
+    ]
+    rows.sort(key=lambda r: (r.path, r.schema_path))
+    return ValidationOutcome(checked=True, errors=rows)
+
+
+def finish(result: RunResult, schema: dict[str, Any] | None) -> RunResult:
+    """Fill in parse and validation once the content is known."""
+    if result.error is None:
+        result.parse = parse_content(result.content)
+        if result.parse.ok:
+            result.validation = validate(result.parse.value, schema)
+    return result
