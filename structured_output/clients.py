@@ -337,7 +337,7 @@ def _connection(target: Target, cause: BaseException) -> CallError:
 
 
 def _timeout(target: Target, timeout: float) -> CallError:
-    return CallError("timeout", f"No answer from {target.base_url} within {timeout:.0f} s.",
+    return CallError("timeout", f"No answer from {target.base_url} within {timeout:g} s.",
                      "Run again, shorten the prompt, or raise the timeout; a busy server may need longer.")
 
 

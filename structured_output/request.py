@@ -204,7 +204,8 @@ def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
     try:
         schema = json.loads(schema_text)
     except json.JSONDecodeError as e:
-        return [Finding("error", "schema_not_json", f"The schema is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno}).",
+        return [Finding("error", "schema_not_json",
+                        f"The schema is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno}).",
                         "Fix the JSON syntax at that position: look for a missing comma, quote or bracket.",
                         where="schema", line=e.lineno, column=e.colno, blocking=True)]
     if not isinstance(schema, dict):
@@ -290,19 +291,23 @@ def lint(req: Request) -> list[Finding]:
                              "Enter e.g. http://localhost:11434/v1 for Ollama or https://api.openai.com/v1.",
                              where="endpoint", blocking=True))
     if req.protocol == "native" and req.endpoint == "custom":
-        found.append(Finding("error", "native_custom", "A custom OpenAI-compatible URL speaks only the compatible protocol.",
+        found.append(Finding("error", "native_custom",
+                             "A custom OpenAI-compatible URL speaks only the compatible protocol.",
                              "Switch the protocol to OpenAI-compatible.", where="protocol", blocking=True))
 
     if req.mode == "json_object" and not mentions_json(req):
         found.append(Finding("error", "missing_json_keyword",
-                             f"JSON Object mode needs the word \"json\" in a message. The server will answer: {MISSING_JSON_ERROR}",
+                             'JSON Object mode needs the word "json" in a message. '
+                             f"The server will answer: {MISSING_JSON_ERROR}",
                              'Add "JSON" to the system prompt, e.g. "…and return the information in JSON format."',
                              where="system"))
     if req.mode == "json_schema":
         found.extend(lint_schema_text(req.schema_text, req.strict))
         if req.schema_name and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", req.schema_name):
-            found.append(Finding("warning", "schema_name", f"The schema name {req.schema_name!r} has characters OpenAI rejects.",
-                                 "Use letters, digits, _ and - only (at most 64), e.g. user_info.", where="schema_name"))
+            found.append(Finding("warning", "schema_name",
+                                 f"The schema name {req.schema_name!r} has characters OpenAI rejects.",
+                                 "Use letters, digits, _ and - only (at most 64), e.g. user_info.",
+                                 where="schema_name"))
 
     if req.mode != "none" and req.model.strip():
         if not model.supports(req.mode):
@@ -313,7 +318,8 @@ def lint(req: Request) -> list[Finding]:
                 msg = f"{req.model} is not in the reference's list of models for {label} mode."
             supported = [m.name for m in cat.models if m.supports(req.mode)][:4]
             found.append(Finding("warning", "mode_unsupported", msg,
-                                 f"Send it to see the server's answer, or pick a listed model such as {', '.join(supported)}.",
+                                 "Send it to see the server's answer, or pick a listed model such as "
+                                 f"{', '.join(supported)}.",
                                  where="model"))
         thinking_on = req.enable_thinking is True or (model.thinking == "always" and req.enable_thinking is not False)
         if thinking_on and not model.structured_in_thinking:
@@ -334,11 +340,13 @@ def lint(req: Request) -> list[Finding]:
     for i, img in enumerate(req.images, 1):
         if img.data is not None:
             if img.mime not in IMAGE_MIME_TYPES:
-                found.append(Finding("error", "image_type", f"Image {i} ({img.name or img.mime}) is {img.mime}, not PNG, JPEG or WebP.",
+                found.append(Finding("error", "image_type",
+                                     f"Image {i} ({img.name or img.mime}) is {img.mime}, not PNG, JPEG or WebP.",
                                      "Convert it to PNG or JPEG and upload it again.", where="images", blocking=True))
             if len(img.data) > MAX_IMAGE_BYTES:
                 found.append(Finding("error", "image_size",
-                                     f"Image {i} is {len(img.data) / 1e6:.1f} MB; the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB.",
+                                     f"Image {i} is {len(img.data) / 1e6:.1f} MB; "
+                                     f"the limit is {MAX_IMAGE_BYTES / 1e6:.0f} MB.",
                                      "Resize or compress it below the limit.", where="images", blocking=True))
         elif not re.match(r"^(https?|data):", img.url or ""):
             found.append(Finding("error", "image_url", f"Image {i} URL {img.url!r} is not an http(s) or data: URL.",
