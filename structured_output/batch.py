@@ -1,0 +1,250 @@
+"""Many runs of one template: read rows (CSV, JSONL or pasted lines), fill the template, run them with
+bounded concurrency and a cancel switch, and tabulate what came back."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import string
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import pandas as pd
+
+from structured_output import clients
+from structured_output.request import Request
+from structured_output.result import RunResult
+
+MAX_BATCH_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 2000
+TEXT_COLUMN = "text"  # the column name pasted lines get
+
+
+class BatchError(ValueError):
+    """A batch file or template that cannot be used, with where and how to fix it."""
+
+
+@dataclass
+class BatchItem:
+    index: int
+    inputs: dict[str, str]
+    request: Request
+    repeat: int = 0
+
+
+@dataclass
+class BatchOutcome:
+    item: BatchItem
+    result: RunResult
+    overhead_s: float = 0.0  # time spent outside the SDK call: building, parsing, validating
+
+
+# ---------------------------------------------------------------- reading inputs
+
+def _decode(data: bytes, name: str) -> str:
+    if len(data) > MAX_BATCH_BYTES:
+        raise BatchError(f"{name} is {len(data) / 1e6:.1f} MB; the limit is {MAX_BATCH_BYTES / 1e6:.0f} MB. "
+                         "Split it into smaller files.")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise BatchError(f"{name} is not UTF-8 text (byte {e.start}, line {line}). "
+                         "Save it as UTF-8 (in Excel: CSV UTF-8) and upload it again.") from None
+
+
+def read_rows(data: bytes, name: str) -> list[dict[str, str]]:
+    """Rows from an uploaded file: ``.csv`` by header, ``.jsonl`` one object a line, anything else one
+    input a line (in a column named ``text``)."""
+    text = _decode(data, name)
+    lower = name.lower()
+    if lower.endswith(".csv"):
+        rows = _read_csv(text, name)
+    elif lower.endswith((".jsonl", ".ndjson")):
+        rows = _read_jsonl(text, name)
+    else:
+        rows = read_lines(text)
+    if not rows:
+        raise BatchError(f"{name} has no rows. Add at least one input.")
+    if len(rows) > MAX_ROWS:
+        raise BatchError(f"{name} has {len(rows)} rows; the limit is {MAX_ROWS}. Split it.")
+    return rows
+
+
+def read_lines(text: str) -> list[dict[str, str]]:
+    return [{TEXT_COLUMN: line.strip()} for line in text.splitlines() if line.strip()]
+
+
+def _read_csv(text: str, name: str) -> list[dict[str, str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames or any(not (f or "").strip() for f in reader.fieldnames):
+        raise BatchError(f"{name}: the first line must be a header naming every column (e.g. text,expected).")
+    rows = []
+    for i, row in enumerate(reader, start=2):
+        if None in row:
+            raise BatchError(f"{name} line {i}: more values than header columns. Quote values that hold commas.")
+        rows.append({k: v or "" for k, v in row.items()})
+    return rows
+
+
+def _read_jsonl(text: str, name: str) -> list[dict[str, str]]:
+    rows = []
+    for i, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise BatchError(f"{name} line {i}, column {e.colno}: not JSON ({e.msg}). "
+                             "Each line must be one JSON object, e.g. {\"text\": \"…\"}.") from None
+        if not isinstance(value, dict):
+            raise BatchError(f"{name} line {i}: a JSON {type(value).__name__}, not an object. "
+                             "Each line must be one JSON object, e.g. {\"text\": \"…\"}.")
+        rows.append({str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items()})
+    return rows
+
+
+# ---------------------------------------------------------------- building requests
+
+def template_fields(template: str) -> list[str]:
+    try:
+        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e:
+        raise BatchError(f"The template is malformed: {e}. Write {{column}} for a value and {{{{ }}}} for a brace.") \
+            from None
+
+
+def fill(template: str, row: dict[str, str]) -> str:
+    missing = [f for f in template_fields(template) if f not in row]
+    if missing:
+        raise BatchError(f"The template uses {{{missing[0]}}} but the rows have no such column "
+                         f"(columns: {', '.join(row) or 'none'}).")
+    return template.format_map(row)
+
+
+def build_items(base: Request, rows: list[dict[str, str]], *, column: str | None = None,
+                template: str | None = None, repeat: int = 1) -> list[BatchItem]:
+    """One request per row (times ``repeat``): the row's ``column``, or ``template`` filled from the row,
+    becomes the user message; everything else comes from ``base``."""
+    if repeat < 1:
+        raise BatchError("Repeat must be at least 1.")
+    if template is None and column is None:
+        raise BatchError("Choose the column that fills the user message, or write a {placeholder} template.")
+    if template is not None:
+        template_fields(template)
+    elif rows and column not in rows[0]:
+        raise BatchError(f"There is no column {column!r}; the columns are {', '.join(rows[0])}.")
+    items = []
+    for i, row in enumerate(rows):
+        text = fill(template, row) if template is not None else row.get(column or "", "")
+        for r in range(repeat):
+            items.append(BatchItem(i, row, replace(base, user_text=text, stream=False), r))
+    return items
+
+
+# ---------------------------------------------------------------- running
+
+ProgressFn = Callable[[int, int, BatchOutcome], None]
+
+
+def run_batch(items: list[BatchItem], api_key: str | None, *, concurrency: int = 1,
+              cancel: threading.Event | None = None, on_progress: ProgressFn | None = None,
+              runner: Callable[..., RunResult] = clients.run) -> list[BatchOutcome]:
+    """Run every item, at most ``concurrency`` at once; when ``cancel`` is set, no new item starts and
+    the outcomes so far come back (in input order)."""
+    cancel = cancel or threading.Event()
+    outcomes: dict[int, BatchOutcome] = {}
+
+    def one(pos: int) -> BatchOutcome:
+        started = time.perf_counter()
+        result = runner(items[pos].request, api_key)
+        total = time.perf_counter() - started
+        return BatchOutcome(items[pos], result, max(0.0, total - (result.latency_s or 0.0)))
+
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        pending: dict[Future[BatchOutcome], int] = {}
+        next_pos = 0
+        while next_pos < len(items) or pending:
+            while not cancel.is_set() and next_pos < len(items) and len(pending) < max(1, concurrency):
+                pending[pool.submit(one, next_pos)] = next_pos
+                next_pos += 1
+            if not pending:
+                break
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for fut in done:
+                pos = pending.pop(fut)
+                outcomes[pos] = fut.result()
+                if on_progress is not None:
+                    on_progress(len(outcomes), len(items), outcomes[pos])
+    return [outcomes[k] for k in sorted(outcomes)]
+
+
+# ---------------------------------------------------------------- tables
+
+def first_error(result: RunResult) -> str:
+    if result.error is not None:
+        return str(result.error)
+    if result.parse is not None and not result.parse.ok:
+        where = f" (line {result.parse.line}, column {result.parse.column})" if result.parse.line else ""
+        return f"not JSON: {result.parse.error}{where}"
+    if result.validation is not None and result.validation.errors:
+        row = result.validation.errors[0]
+        return f"{row.path}: {row.message}"
+    return ""
+
+
+def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
+    rows: list[dict[str, Any]] = []
+    for o in outcomes:
+        r = o.result
+        rows.append({
+            "row": o.item.index + 1,
+            "repeat": o.item.repeat + 1,
+            "model": o.item.request.model,
+            "mode": o.item.request.mode,
+            "input": o.item.request.user_text,
+            "output": r.content if r.content is not None else "",
+            "parsed_ok": bool(r.parse and r.parse.ok),
+            "valid": (r.validation.valid if r.validation is not None and r.validation.checked else None),
+            "verdict": r.verdict,
+            "first_error": first_error(r),
+            "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
+            "input_tokens": r.usage.input_tokens,
+            "output_tokens": r.usage.output_tokens,
+        })
+    return pd.DataFrame(rows, columns=["row", "repeat", "model", "mode", "input", "output", "parsed_ok", "valid",
+                                       "verdict", "first_error", "latency_s", "input_tokens", "output_tokens"])
+
+
+def summary_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Parse and validity rates and latency by model and mode."""
+    if table.empty:
+        return pd.DataFrame(columns=["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"])
+    grouped = table.groupby(["model", "mode"], sort=True)
+    return grouped.agg(
+        runs=("row", "size"),
+        parsed_rate=("parsed_ok", "mean"),
+        valid_rate=("valid", lambda s: s.dropna().astype(float).mean() if s.notna().any() else float("nan")),
+        median_latency_s=("latency_s", "median"),
+    ).reset_index()
+
+
+def to_jsonl(table: pd.DataFrame) -> bytes:
+    return table.to_json(orient="records", lines=True, force_ascii=False).encode("utf-8")
+
+
+def to_csv(table: pd.DataFrame) -> bytes:
+    return table.to_csv(index=False).encode("utf-8")
+
+
+@dataclass
+class BatchState:
+    """What the batch page keeps between reruns: outcomes survive a cancel or an error."""
+
+    outcomes: list[BatchOutcome] = field(default_factory=list)
+    cancelled: bool = False
