@@ -4,7 +4,6 @@ exact SDK arguments it becomes (``openai_kwargs`` / ``dashscope_kwargs``)."""
 from __future__ import annotations
 
 import base64
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
@@ -12,6 +11,7 @@ from typing import Any, Literal
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
+from structured_output import jsontext
 from structured_output.catalog import Protocol, load_catalog
 
 Mode = Literal["none", "json_object", "json_schema"]
@@ -66,8 +66,8 @@ class Request:
         if not self.schema_text.strip():
             return None
         try:
-            value = json.loads(self.schema_text)
-        except json.JSONDecodeError:
+            value = jsontext.loads(self.schema_text)
+        except jsontext.JSONTextError:
             return None
         return value if isinstance(value, dict) else None
 
@@ -201,16 +201,25 @@ def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
         return [Finding("error", "schema_empty", "JSON Schema mode needs a schema, and the schema editor is empty.",
                         "Paste a schema such as the reference's user_info example, or pick a preset.",
                         where="schema", blocking=True)]
+    if len(schema_text) > jsontext.MAX_SCHEMA_CHARS:
+        return [Finding("error", "schema_too_large",
+                        f"The schema is {len(schema_text):,} characters; the limit is {jsontext.MAX_SCHEMA_CHARS:,}.",
+                        "Trim descriptions or split the task; servers reject very large schemas.",
+                        where="schema", blocking=True)]
     try:
-        schema = json.loads(schema_text)
-    except json.JSONDecodeError as e:
+        schema = jsontext.loads(schema_text)
+    except jsontext.JSONTextError as e:
         return [Finding("error", "schema_not_json",
-                        f"The schema is not valid JSON: {e.msg} (line {e.lineno}, column {e.colno}).",
+                        f"The schema is not valid JSON: {e.msg} (line {e.line}, column {e.column}).",
                         "Fix the JSON syntax at that position: look for a missing comma, quote or bracket.",
-                        where="schema", line=e.lineno, column=e.colno, blocking=True)]
+                        where="schema", line=e.line, column=e.column, blocking=True)]
     if not isinstance(schema, dict):
         return [Finding("error", "schema_not_object", f"The schema must be a JSON object, not {type(schema).__name__}.",
                         'Wrap it as {"type": "object", "properties": {...}}.', where="schema", blocking=True)]
+    if jsontext.depth(schema) > jsontext.MAX_SCHEMA_DEPTH:
+        return [Finding("error", "schema_too_deep",
+                        f"The schema nests more than {jsontext.MAX_SCHEMA_DEPTH} levels deep.",
+                        "Flatten it, or reuse parts with $defs and $ref.", where="schema", blocking=True)]
     cls = validator_for(schema)
     try:
         cls.check_schema(schema)

@@ -10,6 +10,7 @@ from typing import Any
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
 
+from structured_output import jsontext
 from structured_output.errors import CallError
 
 
@@ -125,9 +126,9 @@ def parse_content(content: str | None) -> ParseOutcome:
     if content is None:
         return ParseOutcome(ok=False, error="The response has no content.")
     try:
-        return ParseOutcome(ok=True, value=json.loads(content))
-    except json.JSONDecodeError as e:
-        outcome = ParseOutcome(ok=False, error=e.msg, line=e.lineno, column=e.colno)
+        return ParseOutcome(ok=True, value=jsontext.loads(content))
+    except jsontext.JSONTextError as e:
+        outcome = ParseOutcome(ok=False, error=e.msg, line=e.line, column=e.column)
     value, method = lenient_extract(content)
     outcome.lenient_value, outcome.lenient_method = value, method
     return outcome
@@ -137,14 +138,14 @@ def lenient_extract(text: str) -> tuple[Any, str]:
     """What a forgiving parser recovers: a fenced block first, then the first JSON value in the text."""
     for m in _FENCE.finditer(text):
         try:
-            return json.loads(m.group(1)), "```json fence stripped"
-        except json.JSONDecodeError:
+            return jsontext.loads(m.group(1)), "```json fence stripped"
+        except jsontext.JSONTextError:
             pass
     decoder = json.JSONDecoder()
     for m in re.finditer(r"[{\[]", text):
         try:
             value, _ = decoder.raw_decode(text, m.start())
-        except json.JSONDecodeError:
+        except (json.JSONDecodeError, RecursionError):
             continue
         if isinstance(value, dict | list) and value:
             return value, f"first JSON value taken from position {m.start()} of the text"
@@ -167,14 +168,18 @@ def validate(value: Any, schema: dict[str, Any] | None) -> ValidationOutcome:
     cls = validator_for(schema)
     try:
         cls.check_schema(schema)
+        validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        rows = [
+            ValidationRow(json_path(err.absolute_path), err.message, str(err.validator),
+                          "/".join(str(p) for p in err.absolute_schema_path) or "(root)")
+            for err in validator.iter_errors(value)
+        ]
     except SchemaError as e:
         return ValidationOutcome(checked=False, note=f"The schema itself is invalid: {e.message}")
-    validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
-    rows = [
-        ValidationRow(json_path(err.absolute_path), err.message, str(err.validator),
-                      "/".join(str(p) for p in err.absolute_schema_path) or "(root)")
-        for err in validator.iter_errors(value)
-    ]
+    except RecursionError:
+        return ValidationOutcome(checked=False, note="The schema or the value nests too deeply to check.")
+    except Exception as e:  # a $ref that cannot be resolved, an unknown format's checker failing, …
+        return ValidationOutcome(checked=False, note=f"The schema could not be applied: {type(e).__name__}: {e}")
     rows.sort(key=lambda r: (r.path, r.schema_path))
     return ValidationOutcome(checked=True, errors=rows)
 

@@ -136,3 +136,13 @@ def test_request_round_trips_through_dict() -> None:
                   images=[ImageInput("image/png", b"\x89PNG", name="a.png"), ImageInput(url="https://e.com/a.jpg")])
     d = json.loads(json.dumps(req.to_dict()))
     assert Request.from_dict(d) == req
+
+
+def test_huge_and_deep_schemas_get_specific_errors() -> None:
+    [f] = lint_schema_text("[" * 100_000)
+    assert f.code == "schema_not_json" and "deeply" in f.message and f.blocking
+    deep = '{"type": "object", "properties": {"a": ' * 70 + "{}" + "}}" * 70
+    [f] = lint_schema_text(deep)
+    assert f.code == "schema_too_deep" and f.blocking
+    [f] = lint_schema_text('{"description": "' + "x" * 600_000 + '"}')
+    assert f.code == "schema_too_large" and "600,0" in f.message

@@ -77,3 +77,13 @@ def test_finish_and_verdicts() -> None:
     assert finish(RunResult(content='{"name": "A"}'), None).verdict == "parsed"
     assert finish(RunResult(content="hello"), None).verdict == "not JSON"
     assert finish(RunResult(content='{"na', finish_reason="length"), None).verdict == "truncated"
+
+
+def test_deep_content_is_a_parse_error_not_a_crash() -> None:
+    out = parse_content("[" * 100_000)
+    assert not out.ok and "deeply" in out.error
+
+
+def test_unresolvable_ref_is_reported_not_raised() -> None:
+    out = validate({"a": 1}, {"type": "object", "properties": {"a": {"$ref": "#/$defs/missing"}}})
+    assert not out.checked and "could not be applied" in out.note
