@@ -1,0 +1,83 @@
+"""Text for the result panels, prepared without Streamlit so it can be tested.
+
+Model output and server messages are untrusted text: they are shown in code blocks, or escaped
+here before they go into anything Streamlit renders as Markdown, so a reply holding ``<script>``
+or ``[a link](x)`` shows those characters instead of rendering them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from structured_output.result import RunResult
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+
+
+def md_escape(text: Any) -> str:
+    """``text`` made inert for Streamlit Markdown: every Markdown, HTML, LaTeX and directive character escaped."""
+    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+
+
+def pretty_raw(raw: Any) -> str:
+    """The raw response as indented JSON (a streamed answer is the list of its chunks)."""
+    if raw is None:
+        return ""
+    if isinstance(raw, str):
+        return raw
+    try:
+        return json.dumps(raw, indent=2, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        return repr(raw)
+
+
+def error_excerpt(content: str, line: int | None, column: int | None, context: int = 2, width: int = 96) -> str:
+    """The lines around a parse error, numbered, with a caret under the offending column.
+
+    Long lines (minified JSON is one line) are cut to a window around the column so the caret stays
+    on screen.
+    """
+    lines = content.split("\n") or [""]
+    if line is None or not 1 <= line <= len(lines):
+        line, column = len(lines), len(lines[-1]) + 1
+    column = max(1, column or 1)
+    first, last = max(1, line - context), min(len(lines), line + context)
+    num_width = len(str(last))
+    out: list[str] = []
+    for n in range(first, last + 1):
+        text = lines[n - 1]
+        start = 0
+        if n == line and len(text) > width:
+            start = max(0, min(column - 1 - width // 2, len(text) - width))
+        elif len(text) > width:
+            text = text[:width] + "…"
+        if n == line:
+            shown = ("…" if start else "") + text[start:start + width] + ("…" if start + width < len(text) else "")
+            out.append(f"{n:>{num_width}} │ {shown}")
+            caret_at = column - 1 - start + (1 if start else 0)
+            out.append(f"{'':>{num_width}} │ {' ' * caret_at}^ line {line}, column {column}")
+        else:
+            out.append(f"{n:>{num_width}} │ {text}")
+    return "\n".join(out)
+
+
+def _fmt_s(seconds: float | None) -> str:
+    return "–" if seconds is None else (f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s")
+
+
+def run_facts(result: RunResult) -> list[tuple[str, str]]:
+    """The figures under the panels, in reading order; missing values show as a dash."""
+    u = result.usage
+    tokens = "–"
+    if u.total_tokens is not None:
+        tokens = f"{u.input_tokens or 0} in · {u.output_tokens or 0} out · {u.total_tokens}"
+    return [
+        ("Finish reason", result.finish_reason or "–"),
+        ("Tokens", tokens),
+        ("Latency", _fmt_s(result.latency_s)),
+        ("Time to first token", _fmt_s(result.ttft_s)),
+        ("Served by", result.served_by or "–"),
+        ("Retries", str(result.retries)),
+    ]

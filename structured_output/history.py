@@ -1,0 +1,112 @@
+"""The session's runs: what was asked, what came back, and when, so any run can be reopened or compared.
+
+Kept in the browser session's memory only. Nothing here ever holds an API key: ``Request`` has no
+key field, and ``scrub_secret`` removes the key from anything a server echoed back before a result
+is stored.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from structured_output.request import MODE_LABELS, Request
+from structured_output.result import RunResult
+
+DEFAULT_LIMIT = 50  # a session that runs all afternoon must not grow without bound (images are kept)
+REDACTED = "[redacted key]"
+
+
+@dataclass
+class HistoryEntry:
+    """One run: a private copy of the request (later edits do not change it) and its result."""
+
+    id: int
+    at: datetime
+    request: Request
+    result: RunResult
+
+    @property
+    def verdict(self) -> str:
+        return self.result.verdict
+
+    @property
+    def label(self) -> str:
+        """One line that tells runs apart in a picker."""
+        return (f"#{self.id} · {self.at:%H:%M:%S} · {self.request.model} · "
+                f"{MODE_LABELS.get(self.request.mode, self.request.mode)} · {self.verdict}")
+
+    def output_text(self) -> str:
+        """What the model said, or the error when there is no output."""
+        if self.result.content is not None:
+            return self.result.content
+        if self.result.error is not None:
+            return f"(error) {self.result.error}"
+        return ""
+
+    def row(self) -> dict[str, Any]:
+        r = self.result
+        return {
+            "run": self.id,
+            "time": self.at.strftime("%H:%M:%S"),
+            "model": self.request.model,
+            "endpoint": f"{self.request.endpoint}/{self.request.protocol}",
+            "mode": MODE_LABELS.get(self.request.mode, self.request.mode),
+            "verdict": self.verdict,
+            "latency_s": round(r.latency_s, 2) if r.latency_s is not None else None,
+            "tokens": r.usage.total_tokens,
+        }
+
+
+@dataclass
+class History:
+    """Runs newest first, at most ``limit`` of them."""
+
+    limit: int = DEFAULT_LIMIT
+    entries: list[HistoryEntry] = field(default_factory=list)
+    next_id: int = 1
+
+    def add(self, request: Request, result: RunResult, at: datetime | None = None) -> HistoryEntry:
+        entry = HistoryEntry(self.next_id, at or datetime.now(), copy.deepcopy(request), result)
+        self.next_id += 1
+        self.entries.insert(0, entry)
+        del self.entries[self.limit:]
+        return entry
+
+    def get(self, entry_id: int | None) -> HistoryEntry | None:
+        return next((e for e in self.entries if e.id == entry_id), None)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [e.row() for e in self.entries]
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+
+def scrub_secret(result: RunResult, secret: str | None) -> RunResult:
+    """Replace every occurrence of ``secret`` in what the server sent back, in place.
+
+    Some servers quote the key they refused in the error message; that text is shown, kept in the
+    history and could be exported, so the key is taken out before the result is stored.
+    """
+    if not secret or len(secret) < 4:
+        return result
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            return value.replace(secret, REDACTED)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    result.raw = clean(result.raw)
+    if result.content is not None:
+        result.content = clean(result.content)
+    if result.error is not None:
+        result.error.message = clean(result.error.message)
+        result.error.hint = clean(result.error.hint)
+    return result
