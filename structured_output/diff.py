@@ -107,3 +107,43 @@ def _pretty(text: str) -> str:
         return json.dumps(json.loads(text), indent=2, ensure_ascii=False, sort_keys=True)
     except (ValueError, RecursionError):
         return text
+
+
+# ---------------------------------------------------------------- documented result vs live result
+
+DocumentedDiffKind = Literal["missing", "extra", "type", "value"]
+_DOCUMENTED_KIND: dict[str, DocumentedDiffKind] = {"removed": "missing", "added": "extra", "type": "type",
+                                                   "value": "value"}
+
+
+@dataclass(frozen=True)
+class DocumentedDiffRow:
+    """One way a live result differs from what the reference documents: a key the documentation has
+    and the live result lacks (missing), one only the live result has (extra), a different JSON type,
+    or a different value. Named from the documentation's side, so the presets and compare pages read
+    "what did the model do differently from the docs"."""
+
+    path: str
+    kind: DocumentedDiffKind
+    documented: Any = None
+    live: Any = None
+
+
+def documented_diff(documented: Any, live: Any) -> list[DocumentedDiffRow]:
+    """``json_diff`` with the documented result on the left and the live one on the right."""
+    return [DocumentedDiffRow(r.path, _DOCUMENTED_KIND[r.kind], r.left, r.right) for r in json_diff(documented, live)]
+
+
+def documented_diff_table(rows: list[DocumentedDiffRow]) -> list[dict[str, str]]:
+    """Rows ready for a table: path, kind, documented, live (an absent side is empty)."""
+    return [{"path": r.path, "kind": r.kind,
+             "documented": "" if r.kind == "extra" else short(r.documented),
+             "live": "" if r.kind == "missing" else short(r.live)} for r in rows]
+
+
+def diff_counts(rows: list[DocumentedDiffRow]) -> dict[str, int]:
+    """How many differences of each kind, for a one-line summary ("2 missing, 1 value")."""
+    counts = {k: 0 for k in ("missing", "extra", "type", "value")}
+    for r in rows:
+        counts[r.kind] += 1
+    return counts
