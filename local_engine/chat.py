@@ -1,0 +1,88 @@
+"""The protocol-neutral request the engine works on. Both protocols are parsed into a ``ChatRequest``
+so that the documented rules, the prompt and the decoding never need to know which wire shape the
+client used."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Mode = Literal["none", "json_object", "json_schema"]
+Protocol = Literal["compatible", "native"]
+
+
+@dataclass
+class ImageInput:
+    """An image as the client sent it; ``url`` is a ``data:`` URL once the rules have accepted it."""
+
+    url: str
+    where: str  # the field path, for error messages, e.g. "messages[1].content[0].image_url"
+    ocr_text: str | None = None  # filled in by the OCR step
+
+
+@dataclass
+class Part:
+    """One piece of a message: text, or an image (whose OCR text is added later)."""
+
+    text: str | None = None
+    image: ImageInput | None = None
+
+
+@dataclass
+class Message:
+    role: str
+    parts: list[Part]
+
+    @property
+    def text(self) -> str:
+        """The message's own text (not OCR text), which is what the JSON keyword rule looks at."""
+        return "\n".join(p.text for p in self.parts if p.text)
+
+    @property
+    def images(self) -> list[ImageInput]:
+        return [p.image for p in self.parts if p.image is not None]
+
+
+@dataclass
+class ChatRequest:
+    protocol: Protocol
+    model: str
+    messages: list[Message]
+    mode: Mode = "none"
+    schema: dict[str, Any] | None = None
+    schema_name: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    top_k: int | None = None
+    seed: int | None = None
+    stop: list[str] = field(default_factory=list)
+    repetition_penalty: float | None = None
+    presence_penalty: float | None = None
+    enable_thinking: bool | None = None
+    stream: bool = False
+    include_usage: bool = False  # OpenAI stream_options.include_usage
+    incremental_output: bool = False  # native streaming: deltas (True) or the text so far (False)
+    result_format: Literal["message", "text"] = "message"  # native only
+    multimodal: bool = False  # native multimodal endpoint: content comes back as [{"text": ...}]
+
+    @property
+    def images(self) -> list[ImageInput]:
+        return [img for m in self.messages for img in m.images]
+
+
+FinishReason = Literal["stop", "length"]
+
+
+@dataclass
+class Completion:
+    """What one generation produced, before it is put into a protocol's shape."""
+
+    text: str
+    finish_reason: FinishReason
+    prompt_tokens: int
+    completion_tokens: int
+
+    @property
+    def total_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_tokens

@@ -1,0 +1,256 @@
+"""The decode loop: evaluate the prompt, then for every token compute llguidance's mask, apply it to the
+logits, sample, and feed the token back, stopping the moment the grammar is complete.
+
+It is written against llama.cpp's low-level calls rather than ``Llama.create_completion`` so that
+*every* token goes through the mask (llama-cpp-python's own ``response_format`` drops
+``json_schema``, and its GBNF grammars ran 4-5x slower here). Runaway guards never leave the
+grammar: a mild repeat penalty that spares JSON punctuation, a cap on digit runs applied only when
+the grammar allows something else, and ``max_tokens`` ending with ``finish_reason: "length"``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import ctypes
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import llama_cpp
+import llguidance
+import llguidance.numpy as llnp
+import numpy as np
+
+from local_engine.chat import FinishReason
+from local_engine.model import LoadedModel
+from local_engine.stops import StopScanner
+
+DEFAULT_REPEAT_PENALTY = 1.1
+REPEAT_WINDOW = 64
+MAX_DIGIT_RUN = 16
+PROMPT_CHUNK = 128  # prompt tokens per eval call: between chunks a cancelled request is noticed
+_STRUCTURAL = re.compile(rb'^[\s{}\[\]":,]+$')
+
+
+class Cancelled(Exception):
+    """The client went away; the generation was abandoned."""
+
+
+class PromptTooLong(ValueError):
+    def __init__(self, n_prompt: int, n_ctx: int) -> None:
+        super().__init__(f"The prompt is {n_prompt} tokens long; the local model's context holds {n_ctx} "
+                         "tokens including the answer. Shorten the messages.")
+
+
+@dataclass
+class Settings:
+    max_tokens: int
+    temperature: float | None = None  # None or 0: greedy, which suits a small model doing extraction
+    top_p: float | None = None
+    top_k: int | None = None
+    seed: int | None = None
+    repeat_penalty: float = DEFAULT_REPEAT_PENALTY
+    presence_penalty: float = 0.0
+    stop: list[str] = field(default_factory=list)
+    trim: bool = False  # drop leading/trailing whitespace (unconstrained text)
+
+
+@dataclass
+class Stats:
+    """What one generation did, for the response, the log line and the benchmark."""
+
+    prompt_tokens: int = 0
+    reused_tokens: int = 0
+    completion_tokens: int = 0
+    finish_reason: FinishReason = "stop"
+    prompt_seconds: float = 0.0
+    first_token_seconds: float | None = None
+    decode_seconds: float = 0.0
+    mask_seconds: float = 0.0
+    masked_tokens: int = 0
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.decode_seconds if self.decode_seconds > 0 else 0.0
+
+
+OnText = Callable[[str], None]
+
+
+class Decoder:
+    """Runs generations on one loaded model, one at a time, reusing the KV cache of a shared prefix."""
+
+    def __init__(self, model: LoadedModel) -> None:
+        self.model = model
+        self.llm = model.llm
+        self.vocab = llama_cpp.llama_model_get_vocab(self.llm.model)
+        self._lock = threading.Lock()
+        self._bitmask = llnp.allocate_token_bitmask(1, model.n_vocab)
+        buf = (ctypes.c_char * 256)()
+        pieces = [self._piece(t, buf) for t in range(model.n_vocab)]
+        self._pieces = pieces
+        self._spared = np.array([bool(p) and _STRUCTURAL.match(p) is not None for p in pieces])
+        self._digit_start = np.array([p[:1].isdigit() for p in pieces])
+        self._cached: list[int] = []
+
+    def _piece(self, token: int, buf: ctypes.Array[ctypes.c_char]) -> bytes:
+        """The bytes a token stands for; control tokens (``<eos>`` ...) stand for none."""
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        if n < 0:
+            big = (ctypes.c_char * -n)()
+            n = llama_cpp.llama_token_to_piece(self.vocab, token, big, -n, 0, False)
+            return bytes(big[:n])
+        return bytes(buf[:n])
+
+    def tokenize(self, text: str) -> list[int]:
+        return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+
+    @property
+    def n_ctx(self) -> int:
+        return int(self.llm.n_ctx())
+
+    def generate(self, prompt: list[int], matcher: llguidance.LLMatcher | None, settings: Settings, *,
+                 on_text: OnText | None = None, cancel: threading.Event | None = None) -> tuple[str, Stats]:
+        """The answer text and its stats. Raises ``Cancelled`` when ``cancel`` is set midway."""
+        with self._lock:
+            return self._generate(prompt, matcher, settings, on_text, cancel)
+
+    def _generate(self, prompt: list[int], matcher: llguidance.LLMatcher | None, settings: Settings,
+                  on_text: OnText | None, cancel: threading.Event | None) -> tuple[str, Stats]:
+        stats = Stats(prompt_tokens=len(prompt))
+        room = self.n_ctx - len(prompt)
+        if room < 2:
+            raise PromptTooLong(len(prompt), self.n_ctx)
+        max_tokens = min(settings.max_tokens, room - 1)
+        started = time.perf_counter()
+        self._eval_prompt(prompt, stats, cancel)
+        stats.prompt_seconds = time.perf_counter() - started
+
+        rng = np.random.default_rng(settings.seed)
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        scanner = StopScanner(settings.stop, trim=settings.trim)
+        out: list[str] = []
+        generated: list[int] = []
+        finish: FinishReason = "length"
+        decode_started = time.perf_counter()
+
+        def emit(text: str) -> None:
+            if not text:
+                return
+            if stats.first_token_seconds is None:
+                stats.first_token_seconds = time.perf_counter() - started
+            out.append(text)
+            if on_text is not None:
+                on_text(text)
+
+        while len(generated) < max_tokens:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1),
+                                           shape=(self.model.n_vocab,)).copy()
+            if matcher is not None:
+                t0 = time.perf_counter()
+                self._apply_mask(matcher, logits, generated)
+                stats.mask_seconds += time.perf_counter() - t0
+                stats.masked_tokens += 1
+            self._penalize(logits, generated, settings)
+            token = self._choose(logits, settings, rng)
+            if token in self.model.eog_ids:
+                finish = "stop"
+                break
+            generated.append(token)
+            if matcher is not None and not matcher.consume_token(token):
+                raise RuntimeError(f"llguidance refused a token its own mask allowed: {matcher.get_error()}")
+            emit(scanner.feed(decoder.decode(self._pieces[token])))
+            if scanner.hit or (matcher is not None and matcher.is_stopped()):
+                finish = "stop"
+                break
+            if len(generated) < max_tokens:
+                self.llm.eval([token])
+                self._cached.append(token)
+        emit(scanner.feed(decoder.decode(b"", final=True)))
+        if not scanner.hit:
+            emit(scanner.flush())
+        stats.completion_tokens = len(generated)
+        stats.finish_reason = finish
+        stats.decode_seconds = time.perf_counter() - decode_started
+        return "".join(out), stats
+
+    def _eval_prompt(self, prompt: list[int], stats: Stats, cancel: threading.Event | None) -> None:
+        """Evaluate what the KV cache does not already hold (at least the last token, for fresh logits)."""
+        common = 0
+        for a, b in zip(self._cached, prompt, strict=False):
+            if a != b:
+                break
+            common += 1
+        common = min(common, len(prompt) - 1)
+        if common > 0 and self.llm._ctx.kv_cache_seq_rm(-1, common, -1):
+            self.llm.n_tokens = common
+        else:
+            common = 0
+            self.llm.reset()
+        self._cached = prompt[:common]
+        stats.reused_tokens = common
+        for i in range(common, len(prompt), PROMPT_CHUNK):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            chunk = prompt[i:i + PROMPT_CHUNK]
+            self.llm.eval(chunk)
+            self._cached.extend(chunk)
+
+    def _apply_mask(self, matcher: llguidance.LLMatcher, logits: np.ndarray, generated: list[int]) -> None:
+        llnp.fill_next_token_bitmask(matcher, self._bitmask)
+        allowed = np.unpackbits(self._bitmask[0].view(np.uint8), bitorder="little")[: logits.shape[0]].view(bool)
+        if self._digit_run(generated) >= MAX_DIGIT_RUN:
+            narrowed = allowed & ~self._digit_start
+            if narrowed.any():
+                allowed = narrowed
+        logits[~allowed] = -np.inf
+
+    def _digit_run(self, generated: list[int]) -> int:
+        run = 0
+        for token in reversed(generated[-MAX_DIGIT_RUN:]):
+            piece = self._pieces[token]
+            if piece.isdigit():
+                run += len(piece)
+            else:
+                break
+        return run
+
+    def _penalize(self, logits: np.ndarray, generated: list[int], settings: Settings) -> None:
+        if not generated or (settings.repeat_penalty == 1.0 and not settings.presence_penalty):
+            return
+        recent = np.unique(np.array(generated[-REPEAT_WINDOW:], dtype=np.int64))
+        recent = recent[~self._spared[recent]]
+        if recent.size == 0:
+            return
+        values = logits[recent]
+        p = settings.repeat_penalty
+        if p != 1.0:
+            values = np.where(values > 0, values / p, values * p)
+        if settings.presence_penalty:
+            values = values - settings.presence_penalty
+        logits[recent] = values
+
+    @staticmethod
+    def _choose(logits: np.ndarray, settings: Settings, rng: np.random.Generator) -> int:
+        if not settings.temperature:
+            return int(np.argmax(logits))
+        k = settings.top_k or 40
+        k = min(k, logits.shape[0])
+        idx = np.argpartition(logits, -k)[-k:]
+        vals = logits[idx].astype(np.float64) / settings.temperature
+        finite = np.isfinite(vals)
+        if not finite.any():
+            return int(np.argmax(logits))
+        idx, vals = idx[finite], vals[finite]
+        order = np.argsort(-vals)
+        idx, vals = idx[order], vals[order]
+        probs = np.exp(vals - vals[0])
+        probs /= probs.sum()
+        if settings.top_p is not None and settings.top_p < 1.0:
+            keep = int(np.searchsorted(np.cumsum(probs), settings.top_p) + 1)
+            idx, probs = idx[:keep], probs[:keep] / probs[:keep].sum()
+        return int(rng.choice(idx, p=probs))

@@ -1,0 +1,86 @@
+"""The reference's rules for structured output, applied as errors so that what the documentation
+teaches can be seen offline. Model capabilities come from ``structured_output.catalog`` (one data
+file for the whole product); this module only decides what to refuse and says why."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import SchemaError
+
+from local_engine.chat import ChatRequest
+from local_engine.errors import EngineError, bad_request
+from structured_output.catalog import Catalog, ModelInfo, load_catalog
+
+# Word for word from the reference (Implementation guide, JSON Object mode).
+JSON_KEYWORD_MESSAGE = ("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+                        "'json_object'.")
+THINKING_MESSAGE = ("Structured output is not supported in thinking mode: `enable_thinking` is true while "
+                    "`response_format` is {mode}. Set enable_thinking to false, or drop response_format "
+                    "(the reference: \"Models in thinking mode do not currently support structured output\").")
+_JSON_WORD = re.compile("json", re.IGNORECASE)
+
+
+def served_model_names(catalog: Catalog | None = None) -> list[str]:
+    """Every model id the engine answers to: its own, then the catalog's."""
+    catalog = catalog or load_catalog()
+    return [catalog.local_model, *catalog.model_names]
+
+
+def check_model(model: str, catalog: Catalog | None = None) -> ModelInfo:
+    """The catalog entry for ``model``, or a 404 listing what the engine serves."""
+    catalog = catalog or load_catalog()
+    if not catalog.is_known(model):
+        raise EngineError(404, f"The model `{model}` does not exist on the local engine. It serves "
+                          f"`{catalog.local_model}` and the model names of the structured-output reference "
+                          "(for example qwen-plus, qwen-flash, qwen3-max, qwen3-vl-plus); GET "
+                          "/compatible-mode/v1/models lists them.", "model")
+    return catalog.model(model)
+
+
+def check_request(req: ChatRequest, info: ModelInfo, catalog: Catalog | None = None) -> None:
+    """Refuse what the reference says the real service refuses; return quietly otherwise."""
+    catalog = catalog or load_catalog()
+    mode_param = "parameters.response_format" if req.protocol == "native" else "response_format"
+    thinking = req.enable_thinking is True or info.thinking == "always"
+    if req.mode != "none" and thinking and not info.structured_in_thinking:
+        where = "parameters.enable_thinking" if req.protocol == "native" else "enable_thinking"
+        if req.enable_thinking is not True:
+            raise bad_request(f"`{req.model}` always thinks, and structured output is not supported in thinking "
+                              f"mode. Use a non-thinking model for response_format {req.mode}.", mode_param)
+        raise bad_request(THINKING_MESSAGE.format(mode=req.mode), where)
+    if req.mode == "json_object" and not info.json_object:
+        raise bad_request(f"`{req.model}` does not support response_format of type 'json_object' according to "
+                          "the structured-output reference." + _also(info), f"{mode_param}.type")
+    if req.mode == "json_schema" and not info.json_schema:
+        listed = ", ".join(m.name for m in catalog.models if m.json_schema)
+        raise bad_request(f"`{req.model}` does not support response_format of type 'json_schema'. The reference "
+                          f"lists JSON Schema mode only for: {listed}. Use one of them, or JSON Object mode.",
+                          f"{mode_param}.type")
+    if req.mode == "json_object" and not any(_JSON_WORD.search(m.text) for m in req.messages):
+        raise bad_request(JSON_KEYWORD_MESSAGE, "messages")
+    if req.mode == "json_schema":
+        assert req.schema is not None
+        check_schema(req.schema, f"{mode_param}.json_schema.schema")
+    if req.images and not info.vision:
+        vision = ", ".join(m.name for m in catalog.models if m.vision)
+        raise bad_request(f"`{req.model}` does not take images. Vision models in the reference: {vision} "
+                          f"(and `{catalog.local_model}`, which reads the image's text by OCR).",
+                          req.images[0].where)
+
+
+def _also(info: ModelInfo) -> str:
+    return " It supports JSON Schema mode instead." if info.json_schema else ""
+
+
+def check_schema(schema: dict[str, Any], where: str) -> None:
+    """Meta-validate against the schema's own draft (2020-12 when it names none)."""
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    try:
+        cls.check_schema(schema)
+    except SchemaError as e:
+        path = "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in e.path)
+        at = f" at schema{path}" if path else ""
+        raise bad_request(f"The JSON Schema is not valid{at}: {e.message}.", where) from None

@@ -1,0 +1,1 @@
+"""Wire shapes of the two protocols the engine speaks."""

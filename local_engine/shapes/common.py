@@ -1,0 +1,52 @@
+"""Pieces both protocols share: ``response_format`` (the same object on both wires) and ids."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from local_engine.chat import Mode
+from local_engine.errors import bad_request
+from local_engine.shapes.fields import get_obj, get_str, type_name
+
+
+def parse_response_format(value: Any, where: str) -> tuple[Mode, dict[str, Any] | None, str | None]:
+    """``(mode, schema, schema name)`` from a ``response_format`` value.
+
+    ``{"type": "text"}`` and an absent value mean no constraint.
+    """
+    if value is None:
+        return "none", None, None
+    if not isinstance(value, dict):
+        raise bad_request(f"`{where}` must be an object such as {{\"type\": \"json_object\"}}, "
+                          f"not {type_name(value)}.", where)
+    kind = get_str(value, "type", f"{where}.type", required=True)
+    if kind == "text":
+        return "none", None, None
+    if kind == "json_object":
+        return "json_object", None, None
+    if kind == "json_schema":
+        spec = get_obj(value, "json_schema", f"{where}.json_schema", required=True)
+        assert spec is not None
+        name = get_str(spec, "name", f"{where}.json_schema.name")
+        if "schema" not in spec or spec["schema"] is None:
+            raise bad_request(f"`{where}.json_schema.schema` is required: put the JSON Schema the answer must "
+                              "follow there.", f"{where}.json_schema.schema")
+        schema = spec["schema"]
+        if not isinstance(schema, dict):
+            raise bad_request(f"`{where}.json_schema.schema` must be a JSON Schema object, not "
+                              f"{type_name(schema)}.", f"{where}.json_schema.schema")
+        strict = spec.get("strict")
+        if strict is not None and not isinstance(strict, bool):
+            raise bad_request(f"`{where}.json_schema.strict` must be true or false.", f"{where}.json_schema.strict")
+        return "json_schema", schema, name
+    raise bad_request(f"`{where}.type` must be \"text\", \"json_object\" or \"json_schema\"; got {kind!r}.",
+                      f"{where}.type")
+
+
+def new_request_id() -> str:
+    return str(uuid.uuid4())
+
+
+def completion_id(request_id: str) -> str:
+    return f"chatcmpl-{request_id}"
