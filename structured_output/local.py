@@ -24,6 +24,7 @@ import contextlib
 import ctypes
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -44,7 +45,7 @@ AUTOSTART_ENV = "SOP_LOCAL_ENGINE_AUTOSTART"
 DEFAULT_STARTUP_TIMEOUT_S = 900.0  # the first start assembles the model file and may compile caches
 LOG_TAIL_LINES = 12
 
-Probe = Literal["ready", "loading", "absent", "foreign"]
+Probe = Literal["ready", "loading", "broken", "absent", "foreign"]
 
 
 @dataclass(frozen=True)
@@ -129,14 +130,18 @@ class LocalEngine:
     # ------------------------------------------------------------ probing
 
     def probe(self) -> tuple[Probe, str]:
-        """Ask ``/health`` once: ready, loading (503), absent (nothing listens) or foreign (not an engine)."""
+        """Ask ``/health`` once: ready, loading (503), broken (503 "failed": the model did not load),
+        absent (nothing listens) or foreign (something that is not an engine)."""
         try:
             with urllib.request.urlopen(f"{self.url}/health", timeout=self.health_timeout_s) as resp:
                 body = resp.read(4096)
                 status = resp.status
         except urllib.error.HTTPError as e:
             if e.code == 503:
-                return "loading", _detail(e.read(4096))
+                data = _json(e.read(4096))
+                if data.get("status") == "failed":
+                    return "broken", str(data.get("error") or "no reason given")
+                return "loading", _detail(data)
             return "foreign", f"its /health answered HTTP {e.code}"
         except (urllib.error.URLError, ConnectionError, TimeoutError, OSError) as e:
             reason = getattr(e, "reason", e)
@@ -144,11 +149,7 @@ class LocalEngine:
                 # Listening but not answering in time: a busy engine between requests looks like this.
                 return "loading", "not answering /health yet"
             return "absent", str(reason)
-        try:
-            data = json.loads(body)
-        except ValueError:
-            data = None
-        if status == 200 and isinstance(data, dict) and data.get("status") == "ready":
+        if status == 200 and _json(body).get("status") == "ready":
             return "ready", ""
         return "foreign", f"its /health answered HTTP {status} {body[:80]!r}"
 
@@ -170,6 +171,9 @@ class LocalEngine:
                                         f"Another process is starting an engine on this port ({detail}).")
                 if probe == "foreign":
                     return EngineStatus("failed", self.url, self._conflict_reason(detail), port_conflict=True)
+                if probe == "broken":
+                    return EngineStatus("failed", self.url, f"The engine on this port could not load its model: "
+                                        f"{detail}")
                 if self._last_failure:
                     return EngineStatus("failed", self.url, self._last_failure, self._last_tail)
                 return EngineStatus("stopped", self.url, "The local engine is not running.")
@@ -181,10 +185,12 @@ class LocalEngine:
                 return EngineStatus("ready", reason="", **base)
             if probe == "foreign":
                 return EngineStatus("failed", reason=self._conflict_reason(detail), port_conflict=True, **base)
+            if probe == "broken":
+                return EngineStatus("failed", reason=f"The engine could not load its model: {detail}", **base)
             if elapsed > self.startup_timeout_s:
                 return EngineStatus("failed", reason=f"The engine did not become ready within "
                                     f"{self.startup_timeout_s:.0f} s.", **base)
-            doing = detail if probe == "loading" and detail else (tail[-1] if tail else "launching")
+            doing = detail if probe == "loading" and detail else (progress_line(tail[-1]) if tail else "launching")
             return EngineStatus("starting", reason=doing, **base)
 
     def _conflict_reason(self, detail: str) -> str:
@@ -198,7 +204,7 @@ class LocalEngine:
         if run.stopping:
             self._last_failure = ""
         else:
-            last = next((line for line in reversed(tail) if line.strip()), "")
+            last = progress_line(next((line for line in reversed(tail) if line.strip()), ""))
             how = f"was killed by signal {-code}" if code is not None and code < 0 else f"exited with code {code}"
             self._last_failure = f"The local engine {how}" + (f": {last}" if last else ".")
         self._last_tail = tail
@@ -298,6 +304,8 @@ class LocalEngine:
             err = box.get("error", "no process was created")
             self._last_failure = f"The local engine could not be launched: {err}"
             self._last_tail = ()
+            with contextlib.suppress(OSError):
+                log_path.unlink()
             return
         proc = box["proc"]
         assert isinstance(proc, subprocess.Popen)
@@ -325,16 +333,27 @@ class LocalEngine:
         return tuple(line for line in out if line.strip())[-lines:]
 
 
-def _detail(body: bytes) -> str:
-    """The engine's own words about what it is doing while it loads, if its 503 carries any."""
+def _json(body: bytes) -> dict[str, object]:
     try:
         data = json.loads(body)
     except ValueError:
-        return ""
-    if not isinstance(data, dict):
-        return ""
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _detail(data: dict[str, object]) -> str:
+    """The engine's own words about what it is doing while it loads, if its 503 carries any."""
     parts = [str(data[k]) for k in ("detail", "stage", "progress", "message") if data.get(k) not in (None, "")]
     return " · ".join(parts)
+
+
+_LOG_PREFIX = re.compile(r"^(\d{4}-\d\d-\d\d[ T][\d:,.]+\s+)?(DEBUG|INFO|WARNING|ERROR|CRITICAL)?:?\s*"
+                         r"(local_engine[\w.]*:\s*)?")
+
+
+def progress_line(line: str) -> str:
+    """A log line without its timestamp, level and logger name: what a person wants to read."""
+    return _LOG_PREFIX.sub("", line, count=1).strip() or line.strip()
 
 
 _engines: dict[tuple[str, int], LocalEngine] = {}
@@ -351,5 +370,6 @@ def shared_engine(port: int | None = None, host: str = "127.0.0.1") -> LocalEngi
         return engine
 
 
-__all__ = ["AUTOSTART_ENV", "EngineState", "EngineStatus", "LocalEngine", "autostart_enabled", "shared_engine"]
+__all__ = ["AUTOSTART_ENV", "EngineState", "EngineStatus", "LocalEngine", "autostart_enabled", "progress_line",
+           "shared_engine"]
 

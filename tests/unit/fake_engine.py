@@ -25,6 +25,7 @@ def main() -> None:
     ap.add_argument("--load-s", type=float, default=0.0)
     ap.add_argument("--crash-after-s", type=float, default=None)
     ap.add_argument("--exit-code", type=int, default=3)
+    ap.add_argument("--fail-load", default=None, help="answer /health 503 failed with this error")
     args = ap.parse_args()
     started = time.monotonic()
 
@@ -44,7 +45,9 @@ def main() -> None:
 
         def do_GET(self) -> None:
             if self.path == "/health":
-                if time.monotonic() - started < args.load_s:
+                if args.fail_load:
+                    self._send(503, {"status": "failed", "error": args.fail_load})
+                elif time.monotonic() - started < args.load_s:
                     self._send(503, {"status": "loading", "detail": "loading the model"})
                 else:
                     self._send(200, {"status": "ready"})

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from structured_output.local import LocalEngine, autostart_enabled
+from structured_output.local import LocalEngine, autostart_enabled, progress_line
 
 FAKE = str(Path(__file__).with_name("fake_engine.py"))
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,15 +46,20 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def engines() -> Iterator[list[LocalEngine]]:
+def engines(tmp_path: Path) -> Iterator[list[LocalEngine]]:
     made: list[LocalEngine] = []
+    global _LOG_DIR
+    _LOG_DIR = tmp_path
     yield made
     for e in made:
         e.stop(timeout_s=5)
 
 
+_LOG_DIR: Path | None = None
+
+
 def make(engines: list[LocalEngine], port: int, *extra: str, **kw: object) -> LocalEngine:
-    e = LocalEngine(port, command=fake_command(port, *extra), **kw)  # type: ignore[arg-type]
+    e = LocalEngine(port, command=fake_command(port, *extra), log_dir=_LOG_DIR, **kw)  # type: ignore[arg-type]
     engines.append(e)
     return e
 
@@ -148,10 +153,28 @@ def test_a_port_held_by_another_program_is_a_conflict_not_a_restart_loop(engines
 
 
 def test_a_command_that_cannot_launch_fails_with_the_reason(engines: list[LocalEngine]) -> None:
-    e = LocalEngine(free_port(), command=["/nonexistent/python-for-the-engine"])
+    e = LocalEngine(free_port(), command=["/nonexistent/python-for-the-engine"], log_dir=_LOG_DIR)
     engines.append(e)
     st = e.ensure_started()
     assert st.state == "failed" and "could not be launched" in st.reason
+    assert _LOG_DIR is not None and not list(_LOG_DIR.iterdir())  # no log file left behind
+
+
+def test_a_model_that_fails_to_load_is_a_failure_with_the_engines_reason(engines: list[LocalEngine]) -> None:
+    port = free_port()
+    e = make(engines, port, "--fail-load", "the GGUF file is corrupt")
+    e.ensure_started()
+    deadline = time.monotonic() + 20
+    while (st := e.status()).state == "starting" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert st.state == "failed" and "could not load its model: the GGUF file is corrupt" in st.reason
+
+
+def test_progress_lines_drop_timestamps_and_levels() -> None:
+    assert progress_line("2026-11-27 07:18:58,626 INFO local_engine: building the tokenizer...") == \
+        "building the tokenizer..."
+    assert progress_line("INFO:     Uvicorn running on http://127.0.0.1:1") == "Uvicorn running on http://127.0.0.1:1"
+    assert progress_line("llama_kv_cache: full-size") == "llama_kv_cache: full-size"
 
 
 def test_an_engine_that_never_gets_ready_times_out(engines: list[LocalEngine]) -> None:
@@ -176,7 +199,7 @@ _CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
     from structured_output.local import LocalEngine
-    e = LocalEngine({port}, command={cmd!r})
+    e = LocalEngine({port}, command={cmd!r}, log_dir={log_dir!r})
     e.ensure_started()
     assert e.wait_ready(20, poll_s=0.1).ready
     print(e.status().pid, flush=True)
@@ -186,10 +209,10 @@ _CHILD = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("how", ["normal exit (atexit)", "killed outright (parent-death signal)"])
-def test_the_engine_stops_with_the_app(how: str) -> None:
+def test_the_engine_stops_with_the_app(how: str, tmp_path: Path) -> None:
     port = free_port()
     hang = how.startswith("killed")
-    code = _CHILD.format(root=str(ROOT), port=port, cmd=fake_command(port), hang=hang)
+    code = _CHILD.format(root=str(ROOT), port=port, cmd=fake_command(port), hang=hang, log_dir=str(tmp_path))
     app = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
     try:
         assert app.stdout is not None
@@ -231,6 +254,6 @@ def test_autostart_switch(monkeypatch: pytest.MonkeyPatch, value: str | None, ex
 
 
 def test_status_is_json_friendly_for_logs() -> None:
-    e = LocalEngine(free_port(), command=["true"])
+    e = LocalEngine(free_port(), command=["true"], log_dir=_LOG_DIR)
     st = e.status()
     assert json.dumps({"state": st.state, "reason": st.reason})
