@@ -22,12 +22,14 @@ def md_escape(text: Any) -> str:
 
 
 def pretty_raw(raw: Any) -> str:
-    """The raw response as indented JSON (a streamed answer is the list of its chunks)."""
+    """The raw response: a body as indented JSON; a streamed answer one chunk a line, as the events came."""
     if raw is None:
         return ""
     if isinstance(raw, str):
         return raw
     try:
+        if isinstance(raw, list):
+            return "\n".join(json.dumps(chunk, ensure_ascii=False, default=str) for chunk in raw)
         return json.dumps(raw, indent=2, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         return repr(raw)
@@ -74,10 +76,10 @@ def run_facts(result: RunResult) -> list[tuple[str, str]]:
     if u.total_tokens is not None:
         tokens = f"{u.input_tokens or 0} in · {u.output_tokens or 0} out · {u.total_tokens}"
     return [
-        ("Finish reason", result.finish_reason or "–"),
+        ("Finish", result.finish_reason or "–"),
         ("Tokens", tokens),
         ("Latency", _fmt_s(result.latency_s)),
-        ("Time to first token", _fmt_s(result.ttft_s)),
+        ("First token", _fmt_s(result.ttft_s)),
         ("Served by", result.served_by or "–"),
         ("Retries", str(result.retries)),
     ]

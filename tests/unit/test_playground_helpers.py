@@ -172,7 +172,8 @@ def test_error_excerpt_without_position_points_at_the_end() -> None:
 
 def test_pretty_raw_and_facts() -> None:
     assert pretty_raw(None) == "" and json.loads(pretty_raw({"a": "é"})) == {"a": "é"}
+    assert pretty_raw([{"a": 1}, {"b": 2}]) == '{"a": 1}\n{"b": 2}'  # a stream: one chunk a line
     facts = dict(run_facts(RunResult(finish_reason="length", usage=Usage(54, 18), latency_s=0.25, ttft_s=None,
                                      served_by="local-gemma3-270m", retries=1)))
-    assert facts == {"Finish reason": "length", "Tokens": "54 in · 18 out · 72", "Latency": "250 ms",
-                     "Time to first token": "–", "Served by": "local-gemma3-270m", "Retries": "1"}
+    assert facts == {"Finish": "length", "Tokens": "54 in · 18 out · 72", "Latency": "250 ms",
+                     "First token": "–", "Served by": "local-gemma3-270m", "Retries": "1"}

@@ -1,0 +1,118 @@
+"""The sidebar: where requests go (endpoint, protocol, key) and how the local engine is doing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from structured_output.catalog import load_catalog, local_engine_port
+from structured_output.display import md_escape
+from structured_output.local import EngineStatus, LocalEngine, autostart_enabled, progress_line, shared_engine
+
+PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
+
+
+@st.cache_resource(show_spinner=False)
+def _engine_for_port(port: int) -> LocalEngine:
+    return shared_engine(port)
+
+
+def local_engine() -> LocalEngine:
+    """The one engine supervisor of this app server (per port), shared by every browser session."""
+    return _engine_for_port(local_engine_port())
+
+
+def connection_settings() -> None:
+    """Endpoint, protocol, custom URL and API key widgets; they write straight into the state."""
+    catalog = load_catalog()
+    endpoints = {e.id: e for e in catalog.endpoints}
+    st.selectbox("Endpoint", list(endpoints), key=state.ENDPOINT, format_func=lambda i: endpoints[i].label,
+                 persist_state="session",
+                 help="Where requests go. The local engine runs offline on this machine with a small model "
+                      "that really enforces JSON and JSON Schema.")
+    endpoint = endpoints[st.session_state[state.ENDPOINT]]
+    if endpoint.id == "custom":
+        st.text_input("Base URL", key=state.CUSTOM_URL, placeholder="http://localhost:11434/v1",
+                      persist_state="session",
+                      help="Any OpenAI-compatible server: vLLM, Ollama, llama.cpp server, OpenAI.")
+    if len(endpoint.protocols) > 1:
+        st.radio("Protocol", endpoint.protocols, key=state.PROTOCOL, horizontal=True, persist_state="session",
+                 format_func=PROTOCOL_LABELS.get,
+                 help="OpenAI-compatible goes through the openai SDK; DashScope native through the dashscope SDK.")
+    else:
+        st.caption("Protocol: OpenAI-compatible (the only one this endpoint speaks).")
+    if endpoint.id != "local":
+        _api_key(endpoint.id)
+
+
+def _api_key(endpoint_id: str) -> None:
+    source = state.key_source()
+    label = "API key (optional)" if endpoint_id == "custom" else "DashScope API key"
+    st.text_input(label, key=state.KEY_INPUT, type="password", on_change=state.take_typed_key,
+                  placeholder="sk-…", autocomplete="off",
+                  help="Kept in this browser session's memory only: never shown again, never written to disk, "
+                       "never put in the history, presets or logs.")
+    if source == "typed":
+        col1, col2 = st.columns([3, 2], vertical_alignment="center")
+        col1.caption(":material/key: A typed key is set for this session.")
+        col2.button("Forget", on_click=state.forget_typed_key, key="conn.forget_key", width="stretch")
+    elif source == "environment":
+        st.caption(f":material/key: Using `{state.KEY_ENV}` from the environment (type a key to override it).")
+    elif endpoint_id == "custom":
+        st.caption("No key: sent without one (the DashScope key is never sent to a custom URL).")
+    else:
+        st.warning(f"No key yet: set `{state.KEY_ENV}` before starting the app, or type it above. "
+                   "Keys are per region.", icon=":material/key_off:")
+
+
+# ---------------------------------------------------------------- local engine status
+
+def engine_status() -> None:
+    """The local engine's state; polls every second while it starts, then stops polling."""
+    engine = local_engine()
+    first = engine.ensure_started(restart_failed=False) if autostart_enabled() else engine.status()
+
+    @st.fragment(run_every=1.0 if first.state == "starting" else None)
+    def panel() -> None:
+        status = engine.status()
+        if status.state != first.state:
+            st.rerun(scope="app")  # the page (Run button hints, polling) follows the new state
+        _render_status(engine, status)
+
+    panel()
+
+
+def _render_status(engine: LocalEngine, s: EngineStatus) -> None:
+    where = f"{engine.host}:{engine.port}"
+    if s.state == "ready":
+        who = "" if s.owned else " (reused)"
+        st.success(f"Local engine ready{who} · `{where}`", icon=":material/check_circle:")
+        return
+    if s.state == "starting":
+        took = f" · {s.elapsed_s:.0f} s" if s.elapsed_s is not None else ""
+        with st.status(f"Local engine starting{took}…", state="running", expanded=True):
+            st.text(s.reason or "launching")  # the engine's latest log line, as plain text
+            st.caption("The first start assembles and loads the model; later starts take seconds.")
+        return
+    if s.state == "failed":
+        st.error(f"Local engine failed: {md_escape(s.reason)}", icon=":material/error:")
+        if s.log_tail:
+            with st.expander("Engine log (last lines)"):
+                st.code("\n".join(progress_line(line) for line in s.log_tail), language=None, wrap_lines=True)
+        if not s.port_conflict:
+            st.button("Restart the local engine", on_click=engine.restart, key="conn.engine_restart",
+                      icon=":material/restart_alt:", width="stretch")
+        return
+    note = "" if autostart_enabled() else " Automatic start is off (SOP_LOCAL_ENGINE_AUTOSTART=0)."
+    st.info(f"Local engine not running.{note} It starts on the first Run.", icon=":material/power_settings_new:")
+    st.button("Start the local engine", on_click=engine.ensure_started, key="conn.engine_start",
+              icon=":material/play_arrow:", width="stretch")
+
+
+def sidebar() -> None:
+    """Everything the sidebar shows; ``app.py`` calls it for every page."""
+    with st.sidebar:
+        st.subheader("Connection")
+        connection_settings()
+        if st.session_state[state.ENDPOINT] == "local":
+            engine_status()

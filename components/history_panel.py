@@ -1,0 +1,76 @@
+"""The session's runs: a table, reopen one into the editors, compare the outputs of two."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from components import state
+from structured_output.diff import diff_table, json_diff, text_diff
+from structured_output.history import History, HistoryEntry
+
+
+def _reopen(entry_id: int) -> None:
+    entry = state.history().get(entry_id)
+    if entry is not None:
+        state.load_request(entry.request)
+        st.session_state[state.CURRENT] = entry_id
+
+
+def _show(entry_id: int) -> None:
+    st.session_state[state.CURRENT] = entry_id
+
+
+def _pick(label: str, key: str, h: History, default_index: int) -> HistoryEntry:
+    ids = [e.id for e in h.entries]
+    if st.session_state.get(key) not in ids:
+        st.session_state[key] = ids[min(default_index, len(ids) - 1)]
+    labels = {e.id: e.label for e in h.entries}
+    entry_id = st.selectbox(label, ids, key=key, format_func=labels.get)
+    entry = h.get(entry_id)
+    assert entry is not None
+    return entry
+
+
+def history_panel() -> None:
+    h = state.history()
+    if not len(h):
+        st.caption("Every run of this session is listed here, to reopen or compare.")
+        return
+    st.dataframe(pd.DataFrame(h.rows()), hide_index=True, width="stretch", height=min(38 + 35 * len(h), 250))
+    col1, col2, col3 = st.columns([4, 2, 2], vertical_alignment="bottom")
+    with col1:
+        entry = _pick("Run", state.HISTORY_PICK, h, 0)
+    col2.button("Reopen in the editors", key="run.reopen", on_click=_reopen, args=(entry.id,),
+                icon=":material/edit_note:", width="stretch",
+                help="Load this run's model, mode, prompts, schema, images and parameters back into the editors.")
+    col3.button("Show its result", key="run.show", on_click=_show, args=(entry.id,), icon=":material/visibility:",
+                width="stretch")
+    if len(h) >= 2:
+        with st.expander("Compare two runs", icon=":material/compare_arrows:"):
+            compare_runs(h)
+
+
+def compare_runs(h: History) -> None:
+    """Two outputs side by side, then what differs: key by key when both parsed, line by line otherwise."""
+    col_a, col_b = st.columns(2)
+    with col_a:
+        a = _pick("Run A", state.COMPARE_A, h, 1)
+        st.code(a.output_text(), language=None, wrap_lines=True)
+    with col_b:
+        b = _pick("Run B", state.COMPARE_B, h, 0)
+        st.code(b.output_text(), language=None, wrap_lines=True)
+    pa, pb = a.result.parse, b.result.parse
+    if pa is not None and pa.ok and pb is not None and pb.ok:
+        rows = json_diff(pa.value, pb.value)
+        if not rows:
+            st.success("The two parsed results are identical.", icon=":material/check:")
+        else:
+            st.markdown(f"**{len(rows)} difference{'s' if len(rows) != 1 else ''}** (A → B)")
+            st.dataframe(pd.DataFrame(diff_table(rows)), hide_index=True, width="stretch")
+        return
+    diff = text_diff(a.output_text(), b.output_text(), f"run {a.id}", f"run {b.id}")
+    if diff:
+        st.code(diff, language="diff")
+    else:
+        st.success("The two outputs are identical.", icon=":material/check:")

@@ -1,0 +1,76 @@
+"""Model picker with capability badges, and the mode radio with the JSON Schema name and ``strict``.
+
+Keys are parameters (defaulting to the playground's) so the compare page can put several pickers
+side by side.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from components import state
+from structured_output.catalog import ModelInfo, load_catalog
+from structured_output.display import md_escape
+from structured_output.request import MODE_LABELS, MODES
+
+
+def model_options(current: str, endpoint_id: str) -> list[str]:
+    """The catalog's models (the local engine's own model first when it is the target), plus ``current``."""
+    catalog = load_catalog()
+    names = ([catalog.local_model] if endpoint_id == "local" else []) + catalog.model_names
+    if current and current not in names:
+        names.append(current)
+    return names
+
+
+def model_picker(endpoint_id: str, key: str = state.MODEL, custom_key: str = state.CUSTOM_MODEL) -> ModelInfo:
+    """A catalog select box (any name can be typed), or free text for a custom server; shows badges."""
+    catalog = load_catalog()
+    ss = st.session_state
+    if endpoint_id == "custom":
+        st.text_input("Model", key=custom_key, placeholder="e.g. llama3.2, gpt-4o-mini, Qwen/Qwen3-8B",
+                      persist_state="session", help="The model name exactly as the custom server knows it.")
+        name = ss[custom_key]
+    else:
+        st.selectbox("Model", model_options(ss[key], endpoint_id), key=key, accept_new_options=True,
+                     persist_state="session",
+                     help="Models the structured-output reference names; type any other name to try it. "
+                          "The local engine answers every name with its own small model and applies that "
+                          "model's documented rules.")
+        name = ss[key] or ""
+    info = catalog.model(name)
+    model_badges(info)
+    return info
+
+
+def model_badges(info: ModelInfo) -> None:
+    """What the reference says the model can do, at a glance: green yes, grey no."""
+    with st.container(horizontal=True, gap="small"):
+        for label, ok in (("JSON Object", info.json_object), ("JSON Schema", info.json_schema)):
+            st.badge(label, icon=":material/check:" if ok else ":material/close:", color="green" if ok else "gray",
+                     help=None if ok else f"The reference does not list this model for {label} mode.")
+        if info.vision:
+            st.badge("vision", icon=":material/image:", color="blue")
+        if info.thinking == "optional":
+            st.badge("thinking switch", icon=":material/psychology:", color="violet")
+        elif info.thinking == "always":
+            st.badge("thinking only", icon=":material/psychology:", color="orange",
+                     help="Always thinks: structured output is not available in thinking mode.")
+        if not info.known:
+            st.badge("not in the reference", icon=":material/help:", color="gray", help=info.note or None)
+    if info.note and info.known:
+        st.caption(md_escape(info.note))
+
+
+def mode_picker(key: str = state.MODE, name_key: str = state.SCHEMA_NAME, strict_key: str = state.STRICT) -> str:
+    """None / JSON Object / JSON Schema; the schema name and ``strict`` appear for JSON Schema."""
+    st.radio("Mode", MODES, key=key, horizontal=True, format_func=MODE_LABELS.get, persist_state="session",
+             help='JSON Object: any valid JSON (the prompt must say "JSON"). JSON Schema: output that follows '
+                  "the schema in the editor.")
+    mode = st.session_state[key]
+    if mode == "json_schema":
+        col1, col2 = st.columns([3, 2], vertical_alignment="bottom")
+        col1.text_input("Schema name", key=name_key, persist_state="session", help="json_schema.name")
+        col2.toggle("strict", key=strict_key, persist_state="session",
+                    help="json_schema.strict: ask the server to follow the schema exactly.")
+    return mode

@@ -1,0 +1,206 @@
+"""Running a request with live output, and the three result panels: raw, parsed, validation.
+
+Model output is untrusted text: it only ever appears in code blocks, ``st.json`` or tables, and
+anything that goes into Markdown passes through ``md_escape`` first.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from components import connection
+from structured_output.clients import run
+from structured_output.display import error_excerpt, md_escape, pretty_raw, run_facts
+from structured_output.errors import CallError
+from structured_output.history import HistoryEntry
+from structured_output.local import EngineStatus
+from structured_output.request import MODE_LABELS, Request
+from structured_output.result import RunResult
+
+ENGINE_WAIT_S = 900.0  # the first start of the local engine assembles and loads the model
+PANEL_HEIGHT = 430
+STREAM_REFRESH_S = 0.05  # at most 20 screen updates a second, however fast the tokens come
+
+
+# ---------------------------------------------------------------- running
+
+def _wait_for_local_engine() -> CallError | None:
+    """Start the local engine if needed and wait for it with visible progress; an error if it never gets ready."""
+    engine = connection.local_engine()
+    status = engine.ensure_started()
+    if status.ready:
+        return None
+    with st.status("Waiting for the local engine…", expanded=True) as box:
+        tail = st.empty()
+
+        def progress(s: EngineStatus) -> None:
+            took = f" {s.elapsed_s:.0f} s" if s.elapsed_s is not None else ""
+            box.update(label=f"Waiting for the local engine…{took}")
+            tail.caption(md_escape(s.reason))
+
+        status = engine.wait_ready(ENGINE_WAIT_S, progress)
+        box.update(label="Local engine ready" if status.ready else "Local engine not ready",
+                   state="complete" if status.ready else "error", expanded=not status.ready)
+    if status.ready:
+        return None
+    return CallError("connection", f"The local engine is not ready: {status.reason}",
+                     "See the engine's status and log in the sidebar; restart it there, or pick another endpoint.")
+
+
+def run_with_progress(req: Request, api_key: str | None) -> RunResult:
+    """Send ``req``; the output streams into the page as it arrives (when streaming is on)."""
+    if req.endpoint == "local":
+        err = _wait_for_local_engine()
+        if err is not None:
+            return RunResult(error=err, latency_s=0.0)
+    live = st.empty()
+    notes = st.empty()
+    parts: list[str] = []
+    last_paint = 0.0
+
+    def on_delta(text: str) -> None:
+        nonlocal last_paint
+        parts.append(text)
+        now = time.monotonic()
+        if now - last_paint >= STREAM_REFRESH_S:
+            live.code("".join(parts), language=None, wrap_lines=True)
+            last_paint = now
+
+    def on_retry(n: int, delay: float, err: CallError) -> None:
+        wait = f" in {delay:.1f} s" if delay else ""
+        notes.caption(f":material/replay: Retry {n}{wait} ({md_escape(err.kind)})")
+
+    with st.spinner(f"Running {md_escape(req.model)} · {MODE_LABELS[req.mode]}…", show_time=True):
+        result = run(req, api_key, on_delta=on_delta, on_retry=on_retry)
+    live.empty()
+    notes.empty()
+    return result
+
+
+# ---------------------------------------------------------------- showing
+
+def error_box(err: CallError) -> None:
+    """The failure in plain words, the server's own message, and what to do."""
+    head = f"HTTP {err.status}" if err.status else err.kind.replace("_", " ").capitalize()
+    code = f" · {md_escape(err.code)}" if err.code else ""
+    st.error(f"**{head}{code}**: {md_escape(err.message)}", icon=":material/error:")
+    st.info(md_escape(err.hint), icon=":material/lightbulb:")
+    extra = []
+    if err.request_id:
+        extra.append(f"request id {md_escape(err.request_id)}")
+    if err.retries:
+        extra.append(f"after {err.retries} retr{'y' if err.retries == 1 else 'ies'}")
+    if extra:
+        st.caption(" · ".join(extra))
+
+
+def raw_panel(result: RunResult) -> None:
+    st.markdown("**Raw response**")
+    what = f"{len(result.raw)} stream chunks, as received" if isinstance(result.raw, list) else "as received"
+    rid = f" · request id `{result.request_id}`" if result.request_id and "`" not in result.request_id else ""
+    st.caption(what + rid)
+    if result.raw is None:
+        st.caption("Nothing was received.")
+    else:
+        st.code(pretty_raw(result.raw), language="json", wrap_lines=True)
+
+
+def parsed_panel(result: RunResult) -> None:
+    st.markdown("**Parsed result**")
+    p = result.parse
+    if p is None:
+        st.caption("No output to parse.")
+        return
+    if p.ok:
+        st.caption(":green[:material/check_circle:] Strict `json.loads` succeeded.")
+        st.json(p.value, expanded=True)
+        return
+    if result.content is None:
+        st.error("The response has no content.", icon=":material/block:")
+        return
+    where = f" at line {p.line}, column {p.column}" if p.line else ""
+    st.error(f"Not valid JSON{where}: {md_escape(p.error)}", icon=":material/data_object:")
+    st.code(error_excerpt(result.content, p.line, p.column), language=None)
+    if p.lenient_ok:
+        st.info(f"A lenient reader would have found JSON ({md_escape(p.lenient_method)}):",
+                icon=":material/healing:")
+        st.json(p.lenient_value, expanded=True)
+    else:
+        st.caption("A lenient reader finds no JSON in it either.")
+    with st.expander("The whole output, as text"):
+        st.code(result.content, language=None, line_numbers=True, wrap_lines=True)
+
+
+def validation_panel(result: RunResult, request: Request) -> None:
+    st.markdown("**Validation**")
+    v = result.validation
+    if v is None:
+        st.caption("Nothing to validate: the output did not parse." if result.parse is not None
+                   else "Nothing to validate.")
+        return
+    if not v.checked:
+        if request.schema_text.strip() and request.schema() is None:
+            st.warning("The schema in the editor is not a JSON object, so the output was not validated.",
+                       icon=":material/rule:")
+        elif request.schema() is None:
+            st.info("No schema in the editor, so nothing to validate against. In JSON Object mode, paste the "
+                    "schema you expect: the reference advises validating the output before using it.",
+                    icon=":material/rule:")
+        else:
+            st.warning(md_escape(v.note), icon=":material/rule:")
+        return
+    sent = "sent as response_format" if request.mode == "json_schema" else "from the editor, not sent in this mode"
+    if v.valid:
+        st.success("**Valid against the schema**", icon=":material/verified:")
+        st.caption(f"jsonschema with format checks; schema {sent}.")
+        return
+    n = len(v.errors)
+    st.error(f"**{n} validation error{'s' if n != 1 else ''}**", icon=":material/rule:")
+    st.caption(f"jsonschema with format checks; schema {sent}.")
+    table = pd.DataFrame([{"path": r.path, "message": r.message, "keyword": r.keyword, "schema path": r.schema_path}
+                          for r in v.errors])
+    st.dataframe(table, hide_index=True, width="stretch")
+
+
+def facts_line(result: RunResult) -> None:
+    """Usage, latency, TTFT, finish reason, served-by and retries in one row under the panels."""
+    with st.container(horizontal=True, gap="medium"):
+        for label, value in run_facts(result):
+            st.markdown(f":gray[{label}] **{md_escape(value)}**", width="content")
+
+
+def result_view(entry: HistoryEntry, key: str = "result") -> None:
+    """One run in full: error or the three panels side by side, then the figures.
+
+    ``key`` names the panel containers (``{key}_raw`` …) so several views can share a page.
+    """
+    r = entry.result
+    st.caption(f"Run {md_escape(entry.label)}")
+    if r.error is not None:
+        error_box(r.error)
+        if r.raw is not None:
+            with st.expander("Raw response", expanded=True):
+                st.code(pretty_raw(r.raw), language="json", wrap_lines=True)
+        if r.content:
+            with st.expander("Output received before the error", expanded=True):
+                st.code(r.content, language=None, wrap_lines=True)
+        facts_line(r)
+        return
+    if r.truncated:
+        st.warning("**The output was cut off** (finish reason `length`): the token limit ended it before the "
+                   "JSON closed. The reference's *Going live* advice: leave `max_tokens` unset with structured "
+                   "output.", icon=":material/content_cut:")
+    col_raw, col_parsed, col_valid = st.columns([5, 4, 4])  # raw JSON needs the width most
+    with col_raw, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_raw"):
+        raw_panel(r)
+    with col_parsed, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_parsed"):
+        parsed_panel(r)
+    with col_valid, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_validation"):
+        validation_panel(r, entry.request)
+    facts_line(r)
+    if r.reasoning:
+        with st.expander("Reasoning (thinking output)"):
+            st.code(r.reasoning, language=None, wrap_lines=True)

@@ -1,0 +1,206 @@
+"""Every ``st.session_state`` key the app uses, and the two moves between state and a ``Request``.
+
+One place for the keys so pages never spell them twice, and so tests can set what a widget would
+(``at.session_state[state.SCHEMA_TEXT] = "..."``; AppTest cannot type into the Ace editors).
+
+- ``init_defaults()`` fills in every key once per session; widgets are then created without a
+  ``value=`` of their own, so the session state is the single source of truth.
+- ``current_request()`` reads the state into a ``Request`` (what Run sends, what presets save).
+- ``load_request(req)`` writes a ``Request`` back into the state (reopen from history, open a
+  preset). Call it from a widget callback, or before the widgets of the run are created.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import streamlit as st
+
+from structured_output.catalog import load_catalog
+from structured_output.history import History
+from structured_output.request import ImageInput, Request
+
+# ---------------------------------------------------------------- sidebar: where requests go
+ENDPOINT = "conn.endpoint"
+PROTOCOL = "conn.protocol"
+CUSTOM_URL = "conn.custom_url"
+KEY_INPUT = "conn.key_input"  # the password widget; emptied as soon as its value is taken
+DASHSCOPE_KEY = "conn.dashscope_key"  # a typed DashScope key: session memory only
+CUSTOM_KEY = "conn.custom_key"  # a typed key for the custom server, never sent to DashScope
+KEY_ENV = "DASHSCOPE_API_KEY"
+
+# ---------------------------------------------------------------- the request
+MODEL = "req.model"  # picked from the catalog (or typed) for the local engine and DashScope
+CUSTOM_MODEL = "req.custom_model"  # free text for a custom OpenAI-compatible server
+MODE = "req.mode"
+SCHEMA_NAME = "req.schema_name"
+STRICT = "req.strict"
+SYSTEM_PROMPT = "req.system_prompt"  # Ace editor text
+USER_TEXT = "req.user_text"  # Ace editor text
+SCHEMA_TEXT = "req.schema_text"  # Ace editor text
+IMAGES = "req.images"  # list[ImageInput]
+IMAGE_URL = "req.image_url"
+IMAGE_NOTICES = "req.image_notices"  # why the last uploads were refused
+UPLOADER_VERSION = "req.uploader_version"  # bumped to clear the file uploader once files are taken
+SET_TEMPERATURE = "req.set_temperature"
+TEMPERATURE = "req.temperature"
+SET_MAX_TOKENS = "req.set_max_tokens"
+MAX_TOKENS = "req.max_tokens"
+THINKING = "req.thinking"  # "default" | "on" | "off"
+STREAM = "req.stream"
+EDITOR_VERSION = "req.editor_version"  # bumped when text is loaded from outside: remounts the editors
+
+# ---------------------------------------------------------------- runs
+HISTORY = "run.history"  # structured_output.history.History
+CURRENT = "run.current"  # id of the history entry the result panels show
+HISTORY_PICK = "run.history_pick"
+COMPARE_A = "run.compare_a"
+COMPARE_B = "run.compare_b"
+RUN_BUTTON = "run.button"
+
+EDITOR_KEYS = (SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT)
+THINKING_CHOICES = ("default", "on", "off")
+THINKING_VALUE: dict[str, bool | None] = {"default": None, "on": True, "off": False}
+
+DEFAULT_SYSTEM_PROMPT = "Extract the name and age and return the information in JSON format."
+DEFAULT_USER_TEXT = ("Hello everyone, my name is Alex Brown. I am 34 years old. My email is alexbrown@example.com. "
+                     "I enjoy playing basketball and traveling.")
+DEFAULT_SCHEMA = """{
+  "type": "object",
+  "properties": {
+    "name": {"type": "string", "description": "User name"},
+    "age": {"type": "integer", "description": "User age"},
+    "email": {"type": "string", "description": "Email address"}
+  },
+  "required": ["name", "age"],
+  "additionalProperties": false
+}
+"""
+
+
+def defaults() -> dict[str, Any]:
+    """The first state of a session: the reference's getting-started example, ready to run offline."""
+    return {
+        ENDPOINT: "local", PROTOCOL: "compatible", CUSTOM_URL: "", KEY_INPUT: "",
+        MODEL: "qwen-flash", CUSTOM_MODEL: "", MODE: "json_object", SCHEMA_NAME: "user_info", STRICT: True,
+        SYSTEM_PROMPT: DEFAULT_SYSTEM_PROMPT, USER_TEXT: DEFAULT_USER_TEXT, SCHEMA_TEXT: DEFAULT_SCHEMA,
+        IMAGES: [], IMAGE_URL: "", IMAGE_NOTICES: [], UPLOADER_VERSION: 0,
+        SET_TEMPERATURE: False, TEMPERATURE: 0.7, SET_MAX_TOKENS: False, MAX_TOKENS: 64,
+        THINKING: "default", STREAM: True, EDITOR_VERSION: 0,
+        HISTORY: History(), CURRENT: None,
+    }
+
+
+def init_defaults() -> None:
+    """Set every missing key; called at the top of every run by ``app.py``."""
+    ss = st.session_state
+    for key, value in defaults().items():
+        if key not in ss:
+            ss[key] = value
+
+
+# ---------------------------------------------------------------- keys
+
+def api_key() -> str | None:
+    """The key for the current endpoint: typed in this session, else (DashScope only) the environment.
+
+    The environment's DashScope key is never sent to a custom URL: that server is someone else's.
+    """
+    ss = st.session_state
+    endpoint = ss.get(ENDPOINT, "local")
+    if endpoint == "local":
+        return None
+    if endpoint == "custom":
+        return ss.get(CUSTOM_KEY) or None
+    return ss.get(DASHSCOPE_KEY) or os.environ.get(KEY_ENV) or None
+
+
+def key_source() -> str:
+    """Where ``api_key()`` comes from, for the sidebar: typed, environment or none."""
+    ss = st.session_state
+    endpoint = ss.get(ENDPOINT, "local")
+    if endpoint == "custom":
+        return "typed" if ss.get(CUSTOM_KEY) else "none"
+    if ss.get(DASHSCOPE_KEY):
+        return "typed"
+    return "environment" if os.environ.get(KEY_ENV) else "none"
+
+
+def take_typed_key() -> None:
+    """Callback of the password field: move the typed key out of the widget so it is never sent back."""
+    ss = st.session_state
+    typed = (ss.get(KEY_INPUT) or "").strip()
+    if typed:
+        ss[CUSTOM_KEY if ss.get(ENDPOINT) == "custom" else DASHSCOPE_KEY] = typed
+    ss[KEY_INPUT] = ""
+
+
+def forget_typed_key() -> None:
+    ss = st.session_state
+    ss.pop(CUSTOM_KEY if ss.get(ENDPOINT) == "custom" else DASHSCOPE_KEY, None)
+
+
+# ---------------------------------------------------------------- state ⇄ Request
+
+def current_request() -> Request:
+    """What Run would send now, read from the widgets' state."""
+    ss = st.session_state
+    catalog = load_catalog()
+    endpoint = catalog.endpoint(ss[ENDPOINT])
+    protocol = ss[PROTOCOL] if ss[PROTOCOL] in endpoint.protocols else endpoint.protocols[0]
+    model = ((ss[CUSTOM_MODEL] if endpoint.id == "custom" else ss[MODEL]) or "").strip()
+    info = catalog.model(model)
+    # The thinking switch is shown only where the model has one; a hidden switch sends nothing.
+    thinking = THINKING_VALUE.get(ss[THINKING]) if info.thinking == "optional" or not info.known else None
+    return Request(
+        model=model,
+        endpoint=endpoint.id,
+        protocol=protocol,
+        mode=ss[MODE],
+        system_prompt=ss[SYSTEM_PROMPT],
+        user_text=ss[USER_TEXT],
+        images=list(ss[IMAGES]),
+        schema_name=ss[SCHEMA_NAME].strip(),
+        strict=bool(ss[STRICT]),
+        schema_text=ss[SCHEMA_TEXT],
+        temperature=float(ss[TEMPERATURE]) if ss[SET_TEMPERATURE] else None,
+        max_tokens=int(ss[MAX_TOKENS]) if ss[SET_MAX_TOKENS] else None,
+        enable_thinking=thinking,
+        stream=bool(ss[STREAM]),
+        custom_base_url=ss[CUSTOM_URL].strip(),
+    )
+
+
+def load_request(req: Request) -> None:
+    """Put every field of ``req`` into the state and remount the editors so they show the new text."""
+    ss = st.session_state
+    init_defaults()
+    ss[ENDPOINT] = req.endpoint
+    ss[PROTOCOL] = req.protocol
+    if req.endpoint == "custom":
+        ss[CUSTOM_MODEL] = req.model
+        ss[CUSTOM_URL] = req.custom_base_url
+    else:
+        ss[MODEL] = req.model
+    ss[MODE] = req.mode
+    ss[SCHEMA_NAME] = req.schema_name
+    ss[STRICT] = req.strict
+    ss[SYSTEM_PROMPT] = req.system_prompt
+    ss[USER_TEXT] = req.user_text
+    ss[SCHEMA_TEXT] = req.schema_text
+    ss[IMAGES] = [ImageInput(i.mime, i.data, i.url, i.name) for i in req.images]
+    ss[IMAGE_NOTICES] = []
+    ss[SET_TEMPERATURE] = req.temperature is not None
+    if req.temperature is not None:
+        ss[TEMPERATURE] = float(req.temperature)
+    ss[SET_MAX_TOKENS] = req.max_tokens is not None
+    if req.max_tokens is not None:
+        ss[MAX_TOKENS] = int(req.max_tokens)
+    ss[THINKING] = {None: "default", True: "on", False: "off"}[req.enable_thinking]
+    ss[STREAM] = req.stream
+    ss[EDITOR_VERSION] = ss[EDITOR_VERSION] + 1
+
+
+def history() -> History:
+    return st.session_state[HISTORY]

@@ -1,0 +1,78 @@
+"""The playground: pick a model and a mode, edit prompts and schema, add images, run, and read the
+raw response, the parsed result and the validation side by side. Widgets and layout only: every
+decision is made in ``structured_output``."""
+
+import streamlit as st
+
+from components import editors, findings, history_panel, images, params, picker, results, state
+from structured_output.catalog import load_catalog
+from structured_output.display import md_escape
+from structured_output.history import scrub_secret
+from structured_output.request import lint, lint_schema_text
+
+ss = st.session_state
+for text_key in state.EDITOR_KEYS:
+    editors.sync(text_key)  # lint below must see what was just typed
+
+st.markdown("### :material/data_object: Structured output playground")
+
+col_model, col_mode = st.columns(2, gap="large")
+with col_model:
+    model = picker.model_picker(ss[state.ENDPOINT])
+with col_mode:
+    mode = picker.mode_picker()
+
+col_prompts, col_schema = st.columns(2, gap="large")
+with col_prompts:
+    st.markdown("**System prompt**")
+    editors.ace_editor(state.SYSTEM_PROMPT, placeholder="Instructions for the model, e.g. …return it in JSON format.",
+                       min_lines=3, max_lines=10)
+    st.markdown("**User message**")
+    editors.ace_editor(state.USER_TEXT, placeholder="The text the model works on.", min_lines=4, max_lines=12)
+with col_schema:
+    st.markdown("**JSON Schema**")
+    st.caption("Sent as `response_format` in JSON Schema mode. In the other modes it is not sent: the output "
+               "is validated against it, as the reference's *Going live* section advises.")
+    schema_text = ss[state.SCHEMA_TEXT]
+    strict = mode == "json_schema" and bool(ss[state.STRICT])
+    schema_lint = lint_schema_text(schema_text, strict) if schema_text.strip() or mode == "json_schema" else []
+    editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=22,
+                       annotations=editors.annotations_for(schema_lint))
+    findings.schema_findings(schema_lint, schema_text, mode)
+
+col_images, col_params = st.columns(2, gap="large")
+with col_images, st.container(border=True):
+    st.markdown("**Images**")
+    images.image_input()
+with col_params, st.container(border=True):
+    st.markdown("**Parameters**")
+    params.parameters(model, mode)
+
+request = state.current_request()
+found = lint(request)
+findings.findings_list([f for f in found if not f.where.startswith("schema")])
+blocking = [f for f in found if f.blocking]
+
+col_run, col_why = st.columns([1, 5], vertical_alignment="center")
+clicked = col_run.button("Run", type="primary", icon=":material/play_arrow:", key=state.RUN_BUTTON,
+                         disabled=bool(blocking), width="stretch")
+if blocking:
+    col_why.caption(f":red[Run is disabled:] {md_escape(blocking[0].message)}")
+else:
+    endpoint = load_catalog().endpoint(request.endpoint)
+    col_why.caption(f"{md_escape(request.model)} · {endpoint.label} · {request.protocol}")
+
+if clicked:
+    key = state.api_key()
+    result = results.run_with_progress(request, key)
+    entry = state.history().add(request, scrub_secret(result, key))
+    ss[state.CURRENT] = entry.id
+    ss[state.HISTORY_PICK] = entry.id
+
+current = state.history().get(ss[state.CURRENT])
+if current is not None:
+    st.markdown("#### Result")
+    results.result_view(current)
+
+st.markdown("#### History")
+history_panel.history_panel()
