@@ -62,7 +62,7 @@ def image_input() -> None:
     for i, img in enumerate(images):
         with cols[i % len(cols)]:
             if img.data is not None:
-                st.image(img.data, width=120)
+                st.image(img.data, width=160)
                 st.caption(f"{md_escape(img.name or 'image')} · {size_text(len(img.data))}")
             else:
                 st.caption(f":material/link: {md_escape(img.url or '')}")

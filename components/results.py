@@ -167,9 +167,7 @@ def validation_panel(result: RunResult, request: Request) -> None:
 
 def facts_line(result: RunResult) -> None:
     """Usage, latency, TTFT, finish reason, served-by and retries in one row under the panels."""
-    with st.container(horizontal=True, gap="medium"):
-        for label, value in run_facts(result):
-            st.markdown(f":gray[{label}] **{md_escape(value)}**", width="content")
+    st.markdown(" &nbsp;·&nbsp; ".join(f":gray[{label}] **{md_escape(value)}**" for label, value in run_facts(result)))
 
 
 def result_view(entry: HistoryEntry, key: str = "result") -> None:

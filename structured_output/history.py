@@ -55,7 +55,7 @@ class HistoryEntry:
             "endpoint": f"{self.request.endpoint}/{self.request.protocol}",
             "mode": MODE_LABELS.get(self.request.mode, self.request.mode),
             "verdict": self.verdict,
-            "latency_s": round(r.latency_s, 2) if r.latency_s is not None else None,
+            "latency (s)": round(r.latency_s, 2) if r.latency_s is not None else None,
             "tokens": r.usage.total_tokens,
         }
 

@@ -458,3 +458,27 @@ def test_history_reopen_and_compare(engine_app: AppTest) -> None:
     page = texts(at)
     if both_parsed:
         assert "difference" in page or "The two parsed results are identical." in page
+
+
+def test_compare_marks_keys_types_and_values_or_lines(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    h = History()
+    a = finish(RunResult(content='{"name": "Alex Brown", "age": "34 years old", "email": "a@b.c"}',
+                         finish_reason="stop"), None)
+    b = finish(RunResult(content='{"name": "Alex Brown", "age": 34}', finish_reason="stop"), None)
+    c = finish(RunResult(content='Sure! Here it is: {"name": "Alex"', finish_reason="length"), None)
+    for result in (a, b, c):
+        h.add(Request(model="qwen-flash", user_text="x"), result)
+    at.session_state[state.HISTORY] = h
+    at.session_state[state.COMPARE_A] = 1
+    at.session_state[state.COMPARE_B] = 2
+    at.run()
+    table = at.dataframe[1].value  # [0] is the history table
+    assert table.to_dict("records") == [
+        {"path": "$.age", "change": "type", "left": '"34 years old"', "right": "34"},
+        {"path": "$.email", "change": "removed", "left": '"a@b.c"', "right": ""},
+    ]
+    assert "**2 differences** (A → B)" in texts(at)
+    at.selectbox(key=state.COMPARE_B).set_value(3).run()  # run 3 does not parse: a line diff instead
+    diff = next(c.value for c in at.code if c.language == "diff")
+    assert "--- run 1" in diff and "+++ run 3" in diff and '+Sure! Here it is: {"name": "Alex"' in diff

@@ -119,7 +119,7 @@ def test_history_rows_and_output_text() -> None:
     ok = finish(RunResult(content='{"a": 1}', latency_s=1.234, usage=Usage(10, 5)), {"type": "object"})
     e = h.add(Request(model="m", mode="json_schema"), ok)
     assert e.row() | {"time": "x"} == {"run": 1, "time": "x", "model": "m", "endpoint": "local/compatible",
-                                        "mode": "JSON Schema", "verdict": "valid", "latency_s": 1.23, "tokens": 15}
+                                        "mode": "JSON Schema", "verdict": "valid", "latency (s)": 1.23, "tokens": 15}
     err = h.add(Request(), RunResult(error=CallError("auth", "bad key", "check it", 401)))
     assert err.output_text() == "(error) HTTP 401: bad key" and err.verdict == "error"
 
