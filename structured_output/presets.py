@@ -482,6 +482,27 @@ def get_preset(preset_id: str) -> Preset:
     raise KeyError(f"no shipped preset with id {preset_id!r}")
 
 
+def sections(presets: list[Preset]) -> list[str]:
+    """The reference sections the presets come from, in the order they first appear (the reference's)."""
+    return list(dict.fromkeys(p.section for p in presets))
+
+
+def filter_presets(presets: list[Preset], query: str = "", *, mode: str | None = None,
+                   section: str | None = None) -> list[Preset]:
+    """The presets page's browse and search: every word of ``query`` must appear (any case) in the
+    title, description, section, source, model, tags or prompts; ``mode``/``section`` narrow further."""
+    words = query.lower().split()
+    out = []
+    for p in presets:
+        if (mode and p.mode != mode) or (section and p.section != section):
+            continue
+        hay = " ".join([p.id, p.title, p.description, p.section, p.source, p.model, p.mode, *p.tags,
+                        p.system_prompt, p.user_text]).lower()
+        if all(w in hay for w in words):
+            out.append(p)
+    return out
+
+
 # ---------------------------------------------------------------- Request <-> preset
 
 def preset_to_request(preset: Preset, endpoint: str = "local", custom_base_url: str = "") -> Request:

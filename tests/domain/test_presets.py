@@ -417,3 +417,34 @@ def test_followup_runs_only_when_the_previous_answer_is_not_json() -> None:
     assert not followup_needed(repair, result(error=CallError("http", "x", "")))
     req = followup_request(get_preset("faq-thinking-repair"), 0, "{'name': 'Alex'}")
     assert req.user_text == "{'name': 'Alex'}" and req.mode == "json_object" and req.model == "qwen-flash"
+
+
+# ---------------------------------------------------------------- browsing
+
+def test_sections_follow_the_reference_order() -> None:
+    from structured_output.presets import sections
+    assert sections(PRESETS)[:4] == ["Introduction", "Implementation guide", "Getting started",
+                                     "Image and video data processing"]
+    assert sections(PRESETS)[-2:] == ["Going live", "FAQ"]
+
+
+def test_filter_by_words_mode_and_section() -> None:
+    from structured_output.presets import filter_presets
+    assert {p.id for p in filter_presets(PRESETS, "receipt ticket")} == {"image-ticket-invoice-compatible",
+                                                                         "image-ticket-invoice-native"}
+    assert {p.id for p in filter_presets(PRESETS, "ADDITIONALPROPERTIES")} >= {
+        "config-additional-properties-true", "config-additional-properties-false"}
+    schema = filter_presets(PRESETS, mode="json_schema")
+    assert schema and all(p.mode == "json_schema" for p in schema)
+    assert [p.id for p in filter_presets(PRESETS, "thinking", section="FAQ")] == [
+        "faq-thinking-json-object-error", "faq-thinking-repair"]
+    assert filter_presets(PRESETS, "no such words here") == []
+    assert filter_presets(PRESETS) == PRESETS
+
+
+def test_a_schema_that_is_not_json_yet_is_kept_as_text(tmp_path: Path) -> None:
+    req = Request(mode="json_schema", user_text="x", schema_text='{"type": "object", ')
+    preset = request_to_preset(req, "Half-written schema")
+    assert preset.json_schema == '{"type": "object", '
+    again = load_preset_file(save_user_preset(preset, tmp_path))
+    assert preset_to_request(again).schema_text == req.schema_text
