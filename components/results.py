@@ -13,7 +13,7 @@ import streamlit as st
 
 from components import connection
 from structured_output.clients import run
-from structured_output.display import error_excerpt, md_escape, pretty_raw, run_facts
+from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
 from structured_output.history import HistoryEntry
 from structured_output.local import EngineStatus
@@ -123,7 +123,8 @@ def parsed_panel(result: RunResult) -> None:
         return
     where = f" at line {p.line}, column {p.column}" if p.line else ""
     st.error(f"Not valid JSON{where}: {md_escape(p.error)}", icon=":material/data_object:")
-    st.code(error_excerpt(result.content, p.line, p.column), language=None)
+    st.code(error_excerpt(result.content, p.line, p.column, width=48), language=None, wrap_lines=True)
+    st.caption(f"{MARK_OPEN}…{MARK_CLOSE} marks where the parser stopped.")
     if p.lenient_ok:
         st.info(f"A lenient reader would have found JSON ({md_escape(p.lenient_method)}):",
                 icon=":material/healing:")
@@ -159,10 +160,21 @@ def validation_panel(result: RunResult, request: Request) -> None:
         return
     n = len(v.errors)
     st.error(f"**{n} validation error{'s' if n != 1 else ''}**", icon=":material/rule:")
-    st.caption(f"jsonschema with format checks; schema {sent}.")
+    st.caption(f"jsonschema with format checks; schema {sent}. The full table is below the panels.")
+    for row in v.errors:
+        st.markdown(f"**{md_escape(row.path)}** {md_escape(row.message)}  \n"
+                    f":gray[:small[{md_escape(row.keyword)} · {md_escape(row.schema_path)}]]")
+
+
+def validation_table(result: RunResult) -> None:
+    """Every validation error as a pandas table (path, message, keyword, schema path), full width."""
+    v = result.validation
+    if v is None or not v.errors:
+        return
     table = pd.DataFrame([{"path": r.path, "message": r.message, "keyword": r.keyword, "schema path": r.schema_path}
                           for r in v.errors])
-    st.dataframe(table, hide_index=True, width="stretch")
+    st.dataframe(table, hide_index=True, width="stretch",
+                 column_config={"message": st.column_config.TextColumn(width="large")})
 
 
 def facts_line(result: RunResult) -> None:
@@ -199,6 +211,7 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
     with col_valid, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_validation"):
         validation_panel(r, entry.request)
     facts_line(r)
+    validation_table(r)
     if r.reasoning:
         with st.expander("Reasoning (thinking output)"):
             st.code(r.reasoning, language=None, wrap_lines=True)

@@ -35,13 +35,18 @@ def pretty_raw(raw: Any) -> str:
         return repr(raw)
 
 
-def error_excerpt(content: str, line: int | None, column: int | None, context: int = 2, width: int = 96) -> str:
-    """The lines around a parse error, numbered, with a caret under the offending column.
+MARK_OPEN, MARK_CLOSE = "▶", "◀"
 
-    Long lines (minified JSON is one line) are cut to a window around the column so the caret stays
-    on screen.
+
+def error_excerpt(content: str, line: int | None, column: int | None, context: int = 2, width: int = 60) -> str:
+    """The lines around a parse error, numbered, with the offending character marked ``▶x◀`` in place.
+
+    The mark sits inside the line rather than on a caret line below it, so it stays next to the
+    character however narrow the panel is and however the line wraps. A position past the end of a
+    line is marked as the end of the line (or of the output). Long lines (minified JSON is one line)
+    are cut to a window around the mark.
     """
-    lines = content.split("\n") or [""]
+    lines = content.split("\n")
     if line is None or not 1 <= line <= len(lines):
         line, column = len(lines), len(lines[-1]) + 1
     column = max(1, column or 1)
@@ -50,18 +55,20 @@ def error_excerpt(content: str, line: int | None, column: int | None, context: i
     out: list[str] = []
     for n in range(first, last + 1):
         text = lines[n - 1]
-        start = 0
-        if n == line and len(text) > width:
-            start = max(0, min(column - 1 - width // 2, len(text) - width))
-        elif len(text) > width:
-            text = text[:width] + "…"
-        if n == line:
-            shown = ("…" if start else "") + text[start:start + width] + ("…" if start + width < len(text) else "")
-            out.append(f"{n:>{num_width}} │ {shown}")
-            caret_at = column - 1 - start + (1 if start else 0)
-            out.append(f"{'':>{num_width}} │ {' ' * caret_at}^ line {line}, column {column}")
+        if n != line:
+            out.append(f"{n:>{num_width}} │ {text if len(text) <= width * 2 else text[: width * 2] + '…'}")
+            continue
+        i = column - 1
+        if i < len(text):
+            marked = f"{text[:i]}{MARK_OPEN}{text[i]}{MARK_CLOSE}"
+            rest = text[i + 1:]
         else:
-            out.append(f"{n:>{num_width}} │ {text}")
+            what = "end of output" if n == len(lines) else "end of line"
+            marked = f"{text}{MARK_OPEN}{what}{MARK_CLOSE}"
+            rest = ""
+        head = marked[: -width - 2] if len(marked) > width + 2 else ""
+        shown = ("…" if head else "") + marked[len(head):] + (rest[:width] + ("…" if len(rest) > width else ""))
+        out.append(f"{n:>{num_width}} │ {shown}")
     return "\n".join(out)
 
 

@@ -331,6 +331,16 @@ def test_model_output_and_server_text_are_never_rendered(make_app: Callable[...,
     for value in md_like:
         assert "<script>" not in value and "](http://evil" not in value and "**bold**" not in value
     assert any(evil in str(c.value) for c in at.code)  # the output itself is there, as text
+    invalid = finish(RunResult(content=json.dumps({"name": evil}), finish_reason="stop"),
+                     {"type": "object", "properties": {"name": {"type": "integer"}}})
+    h.add(Request(model="qwen-flash", user_text="x"), invalid)
+    at.session_state[state.CURRENT] = 3
+    at.run()
+    assert "1 validation error" in texts(at)
+    for value in [e.value for kind in ("markdown", "caption", "error") for e in getattr(at, kind)]:
+        assert "<script>" not in value and "](http://evil" not in value and "**bold**" not in value
+    assert any(evil in plain(m.value) for m in at.markdown)  # the message quotes the value, escaped
+    assert evil in " ".join(at.dataframe[0].value["message"])  # and the table holds it as plain text
     at.session_state[state.CURRENT] = 2
     at.run()
     errors = [e.value for e in at.error]

@@ -144,30 +144,28 @@ def test_md_escape_makes_model_output_inert() -> None:
     assert out.replace("\\", "") == "<script>alert(1)</script> [link](http://x) **b** :red[x] $x$"
 
 
-def test_error_excerpt_marks_line_and_column() -> None:
+def test_error_excerpt_marks_the_offending_character_in_place() -> None:
     content = '{\n  "name": "Alex",\n  "age": ,\n  "x": 1\n}'
     try:
         json.loads(content)
     except json.JSONDecodeError as e:
         line, col = e.lineno, e.colno
     out = error_excerpt(content, line, col).split("\n")
-    marked = next(i for i, s in enumerate(out) if "^" in s)
-    assert out[marked - 1].startswith("3 │") and '"age": ,' in out[marked - 1]
-    caret = out[marked].index("^") - out[marked].index("│") - 2
-    assert out[marked - 1][out[marked - 1].index("│") + 2 + caret] == ","
-    assert f"line {line}, column {col}" in out[marked]
+    assert out == ['1 │ {', '2 │   "name": "Alex",', '3 │   "age": ▶,◀', '4 │   "x": 1', '5 │ }']
 
 
-def test_error_excerpt_windows_a_long_line_around_the_column() -> None:
-    content = '{"a": "' + "x" * 400 + '" oops}'
-    out = error_excerpt(content, 1, 410).split("\n")
-    assert out[0].startswith("1 │ …") and len(out[0]) < 120
-    caret = out[1].index("^") - out[1].index("│") - 2
-    assert out[0][out[0].index("│") + 2 + caret] == content[409]
+def test_error_excerpt_at_the_end_of_a_cut_off_output() -> None:
+    content = '{"name": "Alex Brown", '
+    assert error_excerpt(content, 1, 24) == '1 │ {"name": "Alex Brown", ▶end of output◀'
+    assert error_excerpt('{"a": 1', None, None) == '1 │ {"a": 1▶end of output◀'
+    assert error_excerpt('{"a":\n', 1, 6).split("\n")[0] == '1 │ {"a":▶end of line◀'
 
 
-def test_error_excerpt_without_position_points_at_the_end() -> None:
-    assert "^" in error_excerpt('{"a": 1', None, None)
+def test_error_excerpt_windows_a_long_line_around_the_mark() -> None:
+    content = '{"a": "' + "x" * 200 + '" oops "' + "y" * 200 + '"}'
+    out = error_excerpt(content, 1, 209, width=40)
+    assert out.startswith("1 │ …") and out.endswith("…") and len(out) < 100
+    assert f"{content[170:208]}▶{content[208]}◀{content[209:249]}…" in out
 
 
 def test_pretty_raw_and_facts() -> None:
