@@ -169,7 +169,7 @@ def _default_name(img: ImageInput, i: int) -> str:
     return f"image{i}.{_EXT.get(img.mime, 'png')}"
 
 
-def _path_var(slot: _ImageSlot, slots: list[_ImageSlot]) -> str:
+def _path_var(slot: _ImageSlot) -> str:
     return "IMAGE_PATH" if slot.var == "image_url" else slot.var.replace("image_url", "IMAGE_PATH").upper()
 
 
@@ -322,6 +322,14 @@ def schema_shape(schema: dict[str, Any] | None, name: str) -> list[_Object]:
     return classes
 
 
+def parse_shape(req: Request) -> list[_Object]:
+    """The classes for the request's schema as ``parse`` would send them; ``NotExpressible`` when the
+    parse form would change the request (parse and zodResponseFormat always send ``strict: true``)."""
+    if not req.strict:
+        raise NotExpressible("strict is false, and parse always sends strict: true")
+    return schema_shape(req.schema(), req.schema_name or "Result")
+
+
 def _py_type(t: _Type, typing: set[str]) -> str:
     if t.kind == "enum":
         typing.add("Literal")
@@ -422,7 +430,7 @@ def _py_image_reads(slots: list[_ImageSlot],
     for s in slots:
         if not s.var:
             continue
-        pv = _path_var(s, slots)
+        pv = _path_var(s)
         lines += [f"{pv} = {py_str(s.path)}  # the image to send; change to your file",
                   f"with open({pv}, \"rb\") as f:",
                   f"    {s.var} = \"data:{s.mime};base64,\" + base64.b64encode(f.read()).decode(\"ascii\")"]
@@ -471,7 +479,7 @@ def python_openai_parse(req: Request, base_url: str, slots: list[_ImageSlot]) ->
     """The Pydantic + ``parse`` form, or None when the schema cannot be a Pydantic class exactly
     (the ``create`` snippet then carries the schema as a dict, with a note saying why)."""
     try:
-        classes = schema_shape(req.schema(), req.schema_name or "Result")
+        classes = parse_shape(req)
     except NotExpressible:
         return None
     src, typing = pydantic_classes(classes)
@@ -560,7 +568,7 @@ def _js_image_reads(slots: list[_ImageSlot]) -> str:
     for s in slots:
         if not s.var:
             continue
-        pv = _path_var(s, slots)
+        pv = _path_var(s)
         var = re.sub(r"_(\d+|[a-z])", lambda m: m.group(1).upper(), s.var)  # image_url_1 -> imageUrl1
         lines += [f"const {pv} = {js_str(s.path)};  // the image to send; change to your file",
                   f"const {var} = `data:{s.mime};base64,${{fs.readFileSync({pv}).toString(\"base64\")}}`;"]
@@ -580,7 +588,7 @@ def node_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet
     why = ""
     if req.mode == "json_schema":
         try:
-            classes = schema_shape(req.schema(), req.schema_name or "Result")
+            classes = parse_shape(req)
         except NotExpressible as e:
             why = str(e)
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, js_slots))]
@@ -633,8 +641,8 @@ def _curl(url: str, body: dict[str, Any], slots: list[_ImageSlot], req: Request,
     text = json.dumps(body, indent=4, ensure_ascii=False, default=lambda v: f"__VAR__{v.name}__")
     if any(s.var for s in slots):
         # A heredoc keeps a large base64 image out of the command line (which has a length limit).
-        reads = "".join(f'{_path_var(s, slots)}={_sh_quote(s.path)}  # the image to send; change to your file\n'
-                        f'{s.var.upper()}="data:{s.mime};base64,$(base64 < "${_path_var(s, slots)}" | tr -d \'\\n\')"\n'
+        reads = "".join(f'{_path_var(s)}={_sh_quote(s.path)}  # the image to send; change to your file\n'
+                        f'{s.var.upper()}="data:{s.mime};base64,$(base64 < "${_path_var(s)}" | tr -d \'\\n\')"\n'
                         for s in slots if s.var)
         text = text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
         text = re.sub(r'"__VAR__(\w+)__"', lambda m: '"${' + m.group(1).upper() + '}"', text)
@@ -761,7 +769,7 @@ def _java_multimodal(req: Request, native_url: str, slots: list[_ImageSlot], ind
     items = []
     for s in slots:
         if s.var:
-            pv = _path_var(s, slots)
+            pv = _path_var(s)
             var = re.sub(r"_(\d+|[a-z])", lambda m: m.group(1).upper(), s.var)
             reads += (f"        String {pv} = {java_str(s.path, ind)};  // the image to send; change to your file\n"
                       f"        String {var} = \"data:{s.mime};base64,\"\n                + Base64.getEncoder()"
@@ -820,21 +828,18 @@ def generate(req: Request, *, compatible_base_url: str | None = None, native_bas
     slots = _slots(req, image_paths)
     out: list[Snippet] = []
     create = python_openai(req, compat, slots)
+    out.append(create)
     if req.mode == "json_schema":
-        parse = python_openai_parse(req, compat, slots)
-        if parse is None:
-            try:
-                schema_shape(req.schema(), req.schema_name or "Result")
-            except NotExpressible as e:
-                why = str(e)
-            create = Snippet(create.language, create.label,
-                             f"# The schema is passed as a dict: a Pydantic class cannot express it exactly ({why}).\n"
-                             + create.code, create.filename, create.kind)
-        out.append(create)
-        if parse is not None:
-            out.append(parse)
-    else:
-        out.append(create)
+        try:
+            parse_shape(req)
+        except NotExpressible as e:
+            out[-1] = Snippet(create.language, create.label,
+                              f"# The schema is passed as a dict: a Pydantic class cannot express it exactly ({e}).\n"
+                              + create.code, create.filename, create.kind)
+        else:
+            parse = python_openai_parse(req, compat, slots)
+            if parse is not None:
+                out.append(parse)
     if native:
         out.append(python_dashscope(req, native, slots))
     out.append(node_openai(req, compat, slots))

@@ -334,3 +334,10 @@ def test_literal_keeps_short_containers_on_one_line() -> None:
     long = literal({"k": "x" * 100}, "python")
     assert long.startswith("{\n    \"k\": ") and long.endswith(",\n}")
     assert eval(literal({"deep": [{"x": [1, 2.5, "s\n" * 40]}]}, "python")) == {"deep": [{"x": [1, 2.5, "s\n" * 40]}]}
+
+
+def test_strict_false_has_no_parse_form_because_parse_is_always_strict() -> None:
+    s = by_kind(generate(schema_req(USER_INFO, strict=False)))
+    assert "python-openai-parse" not in s and "strict is false" in s["python-openai"].code
+    assert '"strict": False' in s["python-openai"].code
+    assert "zodResponseFormat" not in s["node-openai"].code
