@@ -151,7 +151,7 @@ class LocalEngine:
             return "absent", str(reason)
         if status == 200 and _json(body).get("status") == "ready":
             return "ready", ""
-        return "foreign", f"its /health answered HTTP {status} {body[:80]!r}"
+        return "foreign", f"its /health answered HTTP {status}, not the engine's status"
 
     # ------------------------------------------------------------ status
 
