@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from structured_output.display import md_escape
-from structured_output.request import Finding
+from structured_output.request import Finding, lint_schema_text
 
 ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 
@@ -44,3 +44,16 @@ def schema_findings(findings: list[Finding], schema_text: str, mode: str) -> Non
     if not any(f.level in ("error", "warning") for f in findings):
         st.caption(":green[:material/check_circle:] Valid JSON Schema.")
     findings_list(findings, advice_label="Strict-mode advice")
+
+
+def editor_schema_lint(schema_text: str, mode: str, strict: bool) -> list[Finding]:
+    """What the schema editor shows as the user types: everything in JSON Schema mode (strict advice
+    only when ``strict`` is on), and in the other modes only whether the schema can validate at all."""
+    if not schema_text.strip() and mode != "json_schema":
+        return []
+    return lint_schema_text(schema_text, strict and mode == "json_schema")
+
+
+def not_about_the_schema(findings: list[Finding]) -> list[Finding]:
+    """The findings listed above Run; the schema's own are already under its editor."""
+    return [f for f in findings if not f.where.startswith("schema")]

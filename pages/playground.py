@@ -8,7 +8,7 @@ from components import editors, findings, history_panel, images, params, picker,
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.history import scrub_secret
-from structured_output.request import lint, lint_schema_text
+from structured_output.request import lint
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:
@@ -33,12 +33,10 @@ with col_schema:
     st.markdown("**JSON Schema**")
     st.caption("Sent as `response_format` in JSON Schema mode. In the other modes it is not sent: the output "
                "is validated against it, as the reference's *Going live* section advises.")
-    schema_text = ss[state.SCHEMA_TEXT]
-    strict = mode == "json_schema" and bool(ss[state.STRICT])
-    schema_lint = lint_schema_text(schema_text, strict) if schema_text.strip() or mode == "json_schema" else []
+    schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode, ss[state.STRICT])
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=22,
                        annotations=editors.annotations_for(schema_lint))
-    findings.schema_findings(schema_lint, schema_text, mode)
+    findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
 
 col_images, col_params = st.columns(2, gap="large")
 with col_images, st.container(border=True):
@@ -50,7 +48,7 @@ with col_params, st.container(border=True):
 
 request = state.current_request()
 found = lint(request)
-findings.findings_list([f for f in found if not f.where.startswith("schema")])
+findings.findings_list(findings.not_about_the_schema(found))
 blocking = [f for f in found if f.blocking]
 
 col_run, col_why = st.columns([1, 5], vertical_alignment="center")
