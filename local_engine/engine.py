@@ -56,11 +56,13 @@ class Engine:
         self.catalog = load_catalog()
         self.scheduler = Scheduler(max_waiting)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="generate")
+        self._load_started = False
 
     # ------------------------------------------------------------ loading
 
     def load(self) -> None:
         """Load the model (blocking; the app runs it in a thread so /health can answer meanwhile)."""
+        self._load_started = True
         started = time.perf_counter()
         try:
             model = load(self.model_path, n_ctx=self.n_ctx, n_threads=self.n_threads)
@@ -79,10 +81,11 @@ class Engine:
         log.info("ready in %.1f s: %s with llguidance; OCR: %s", model.load_seconds, model.label,
                  ocr.engine_name() if ocr.available() else "unavailable (tesseract is not installed)")
 
-    def start_loading(self) -> threading.Thread:
-        thread = threading.Thread(target=self.load, name="load-model", daemon=True)
-        thread.start()
-        return thread
+    def start_loading(self) -> None:
+        """Load in a background thread, once (an engine loaded beforehand, as the benchmark does, is kept)."""
+        if self._load_started:
+            return
+        threading.Thread(target=self.load, name="load-model", daemon=True).start()
 
     def require_ready(self) -> None:
         if self.state == "loading":

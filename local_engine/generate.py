@@ -5,7 +5,8 @@ It is written against llama.cpp's low-level calls rather than ``Llama.create_com
 *every* token goes through the mask (llama-cpp-python's own ``response_format`` drops
 ``json_schema``, and its GBNF grammars ran 4-5x slower here). Runaway guards never leave the
 grammar: a mild repeat penalty that spares JSON punctuation, a cap on digit runs applied only when
-the grammar allows something else, and ``max_tokens`` ending with ``finish_reason: "length"``.
+the grammar allows something else, soft nudges to close long strings and containers (``guards``),
+and ``max_tokens`` ending with ``finish_reason: "length"``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import llguidance.numpy as llnp
 import numpy as np
 
 from local_engine.chat import FinishReason
+from local_engine.guards import Guards, JsonShape
 from local_engine.model import LoadedModel
 from local_engine.stops import StopScanner
 
@@ -68,7 +70,8 @@ class Stats:
     prompt_seconds: float = 0.0
     first_token_seconds: float | None = None
     decode_seconds: float = 0.0
-    mask_seconds: float = 0.0
+    mask_seconds: float = 0.0  # llguidance's mask plus applying it to the logits
+    llguidance_seconds: float = 0.0  # llguidance's mask computation alone
     masked_tokens: int = 0
 
     @property
@@ -93,6 +96,7 @@ class Decoder:
         self._pieces = pieces
         self._spared = np.array([bool(p) and _STRUCTURAL.match(p) is not None for p in pieces])
         self._digit_start = np.array([p[:1].isdigit() for p in pieces])
+        self._guards = Guards(pieces)
         self._cached: list[int] = []
 
     def _piece(self, token: int, buf: ctypes.Array[ctypes.c_char]) -> bytes:
@@ -124,8 +128,10 @@ class Decoder:
         if room < 2:
             raise PromptTooLong(len(prompt), self.n_ctx)
         max_tokens = min(settings.max_tokens, room - 1)
+        # What the grammar forces before anything is sampled (e.g. '{"name": ') is evaluated with the prompt.
+        forced = self._forced(matcher, max_tokens)
         started = time.perf_counter()
-        self._eval_prompt(prompt, stats, cancel)
+        self._eval_prompt(prompt + forced, stats, cancel)
         stats.prompt_seconds = time.perf_counter() - started
 
         rng = np.random.default_rng(settings.seed)
@@ -133,50 +139,76 @@ class Decoder:
         scanner = StopScanner(settings.stop, trim=settings.trim)
         out: list[str] = []
         generated: list[int] = []
-        finish: FinishReason = "length"
+        shape = JsonShape() if matcher is not None else None
         decode_started = time.perf_counter()
 
-        def emit(text: str) -> None:
-            if not text:
-                return
-            if stats.first_token_seconds is None:
-                stats.first_token_seconds = time.perf_counter() - started
-            out.append(text)
-            if on_text is not None:
-                on_text(text)
+        def take(tokens: list[int]) -> bool:
+            """Record and emit ``tokens``; True when the answer is complete."""
+            for token in tokens:
+                generated.append(token)
+                piece = decoder.decode(self._pieces[token])
+                if shape is not None:
+                    shape.feed(piece)
+                text = scanner.feed(piece)
+                if text:
+                    if stats.first_token_seconds is None:
+                        stats.first_token_seconds = time.perf_counter() - started
+                    out.append(text)
+                    if on_text is not None:
+                        on_text(text)
+                if scanner.hit:
+                    return True
+            return matcher is not None and matcher.is_stopped()
 
-        while len(generated) < max_tokens:
+        finish: FinishReason = "stop" if take(forced) else "length"
+        while finish == "length" and len(generated) < max_tokens:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1),
                                            shape=(self.model.n_vocab,)).copy()
             if matcher is not None:
                 t0 = time.perf_counter()
-                self._apply_mask(matcher, logits, generated)
+                stats.llguidance_seconds += self._apply_mask(matcher, logits, generated)
                 stats.mask_seconds += time.perf_counter() - t0
                 stats.masked_tokens += 1
+            if shape is not None:
+                self._guards.apply(shape, logits)
             self._penalize(logits, generated, settings)
             token = self._choose(logits, settings, rng)
             if token in self.model.eog_ids:
                 finish = "stop"
                 break
-            generated.append(token)
             if matcher is not None and not matcher.consume_token(token):
                 raise RuntimeError(f"llguidance refused a token its own mask allowed: {matcher.get_error()}")
-            emit(scanner.feed(decoder.decode(self._pieces[token])))
-            if scanner.hit or (matcher is not None and matcher.is_stopped()):
+            # Tokens the grammar now forces (a key, '": ') go into the same llama.cpp batch: one decode
+            # call for several tokens is what lets constrained decoding keep up with unconstrained.
+            batch = [token, *self._forced(matcher, max_tokens - len(generated) - 1)]
+            if take(batch):
                 finish = "stop"
                 break
             if len(generated) < max_tokens:
-                self.llm.eval([token])
-                self._cached.append(token)
-        emit(scanner.feed(decoder.decode(b"", final=True)))
+                self.llm.eval(batch)
+                self._cached.extend(batch)
         if not scanner.hit:
-            emit(scanner.flush())
+            tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
+            if tail:
+                out.append(tail)
+                if on_text is not None:
+                    on_text(tail)
         stats.completion_tokens = len(generated)
         stats.finish_reason = finish
         stats.decode_seconds = time.perf_counter() - decode_started
         return "".join(out), stats
+
+    @staticmethod
+    def _forced(matcher: llguidance.LLMatcher | None, limit: int) -> list[int]:
+        """Tokens the grammar allows no alternative to, consumed by the matcher (at most ``limit``)."""
+        if matcher is None or limit <= 0 or matcher.is_stopped():
+            return []
+        forced = list(matcher.compute_ff_tokens())[:limit]
+        if forced and not matcher.consume_tokens(forced):
+            raise RuntimeError(f"llguidance refused its own forced tokens: {matcher.get_error()}")
+        return forced
 
     def _eval_prompt(self, prompt: list[int], stats: Stats, cancel: threading.Event | None) -> None:
         """Evaluate what the KV cache does not already hold (at least the last token, for fresh logits)."""
@@ -200,14 +232,18 @@ class Decoder:
             self.llm.eval(chunk)
             self._cached.extend(chunk)
 
-    def _apply_mask(self, matcher: llguidance.LLMatcher, logits: np.ndarray, generated: list[int]) -> None:
+    def _apply_mask(self, matcher: llguidance.LLMatcher, logits: np.ndarray, generated: list[int]) -> float:
+        """Mask ``logits`` in place; returns the seconds llguidance took to compute the mask."""
+        t0 = time.perf_counter()
         llnp.fill_next_token_bitmask(matcher, self._bitmask)
+        took = time.perf_counter() - t0
         allowed = np.unpackbits(self._bitmask[0].view(np.uint8), bitorder="little")[: logits.shape[0]].view(bool)
         if self._digit_run(generated) >= MAX_DIGIT_RUN:
             narrowed = allowed & ~self._digit_start
             if narrowed.any():
                 allowed = narrowed
         logits[~allowed] = -np.inf
+        return took
 
     def _digit_run(self, generated: list[int]) -> int:
         run = 0

@@ -8,7 +8,11 @@ Two choices keep a tiny model's output tidy without ever leaving the grammar:
   spacing of Python's ``json.dumps`` that the model has seen most; runs of spaces or newlines, a
   classic way for small models to never finish, cannot happen;
 - JSON Object mode asks for at least one property: ``{}`` is valid JSON but never a useful answer,
-  and a base model otherwise likes to close the object at once.
+  and a base model otherwise likes to close the object at once;
+- in JSON Schema mode an object that declares ``properties`` but says nothing about
+  ``additionalProperties`` gets only its declared keys (``tighten``). The schema allows more, but a
+  base model given the freedom invents keys until ``max_tokens``; every answer that follows the
+  tightened schema still follows the original one. An explicit ``additionalProperties`` is obeyed.
 """
 
 from __future__ import annotations
@@ -47,6 +51,12 @@ class Grammars:
     def json_schema(self, schema: dict[str, Any], where: str = "response_format.json_schema.schema") \
             -> llguidance.LLMatcher:
         """A fresh matcher for ``schema``, or a 400 naming what llguidance cannot handle."""
+        tight = tighten(schema)
+        if tight is not schema:
+            try:
+                return self._matcher(tight)
+            except GrammarError:
+                pass  # the original schema decides what to report
         try:
             return self._matcher(schema)
         except GrammarError as e:
@@ -80,6 +90,50 @@ class Grammars:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return matcher.deep_copy()
+
+
+_COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "$ref", "if", "then", "else", "dependentSchemas",
+                "dependencies", "unevaluatedProperties", "patternProperties", "propertyNames", "$dynamicRef")
+_SUBSCHEMA_MAPS = ("properties", "$defs", "definitions")
+_SUBSCHEMA_KEYS = ("items", "additionalItems", "contains")
+
+
+def tighten(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` with ``additionalProperties: false`` on plain objects that declare their properties.
+
+    Conservative: nothing changes in a schema that uses ``allOf`` anywhere (branches would exclude
+    each other's keys), nor on an object that combines schemas or requires an undeclared key.
+    Returns ``schema`` itself when nothing changed.
+    """
+    if '"allOf"' in json.dumps(schema):
+        return schema
+    changed = False
+
+    def walk(node: Any) -> Any:
+        nonlocal changed
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        for key in _SUBSCHEMA_MAPS:
+            if isinstance(out.get(key), dict):
+                out[key] = {name: walk(sub) for name, sub in out[key].items()}
+        for key in _SUBSCHEMA_KEYS:
+            if isinstance(out.get(key), dict):
+                out[key] = walk(out[key])
+        if isinstance(out.get("prefixItems"), list):
+            out["prefixItems"] = [walk(sub) for sub in out["prefixItems"]]
+        if isinstance(out.get("additionalProperties"), dict):
+            out["additionalProperties"] = walk(out["additionalProperties"])
+        props = out.get("properties")
+        required = out.get("required") if isinstance(out.get("required"), list) else []
+        if (isinstance(props, dict) and props and "additionalProperties" not in out
+                and not any(k in out for k in _COMBINATORS) and all(r in props for r in required)):
+            out["additionalProperties"] = False
+            changed = True
+        return out
+
+    result = walk(schema)
+    return result if changed else schema
 
 
 def _tidy(message: str) -> str:

@@ -1,0 +1,292 @@
+"""Benchmark of the local engine: load time, time to first token, constrained vs unconstrained speed,
+llguidance's cost per token, schema compile time, and JSONSchemaBench coverage and validity.
+
+    .venv/bin/python bench/engine.py [--gen 60] [--rounds 5] [--sample-dir ../shared/jsonschemabench-sample]
+
+The engine is loaded in this process (so per-token figures come from the decode loop itself) and also
+served over HTTP on a free loopback port, so that time to first token is measured the way a user
+meets it: the ``openai`` SDK streaming the reference's getting-started request. Speed ratios come
+from one run, with the three modes interleaved round by round, because this machine's speed drifts
+with whatever else runs on it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import socket
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import jsonschema  # noqa: E402
+import openai  # noqa: E402
+import uvicorn  # noqa: E402
+
+from local_engine.app import create_app  # noqa: E402
+from local_engine.chat import ChatRequest, Message, Part  # noqa: E402
+from local_engine.engine import Engine  # noqa: E402
+from local_engine.errors import EngineError  # noqa: E402
+from local_engine.generate import Settings, Stats  # noqa: E402
+from local_engine.grammar import JSON_OBJECT_SCHEMA, GrammarError  # noqa: E402
+
+DEFAULT_SAMPLE = ROOT.parent / "shared" / "jsonschemabench-sample"
+GETTING_STARTED = [
+    {"role": "system", "content": "Extract the name and age and return the information in JSON format."},
+    {"role": "user", "content": "Hello everyone, my name is Alex Brown. I am 34 years old. My email is "
+                                "alexbrown@example.com. I enjoy playing basketball and traveling."},
+]
+USER_INFO = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+             "required": ["name", "age"]}
+ORDER_SYSTEM = "Extract every product with its name, price and quantity, and return them in JSON format."
+ORDER_USER = ("Order: 3 apples at $0.50, 2 loaves of bread at $2.25, 1 bottle of milk at $1.10, 4 bananas at "
+              "$0.30, 1 jar of honey at $6.00, 2 boxes of green tea at $3.40, 5 lemons at $0.45.")
+ORDER_SCHEMA = {
+    "type": "object",
+    "properties": {"items": {"type": "array", "items": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "price": {"type": "number"}, "quantity": {"type": "integer"}},
+        "required": ["name", "price", "quantity"]}}},
+    "required": ["items"],
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sample-dir", type=Path, default=DEFAULT_SAMPLE)
+    ap.add_argument("--gen", type=int, default=60, help="schemas to generate an answer for (0: none; -1: all)")
+    ap.add_argument("--gen-max-tokens", type=int, default=320)
+    ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds for the speed comparison")
+    ap.add_argument("--speed-tokens", type=int, default=96)
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+
+    print("== local engine benchmark ==")
+    engine = Engine()
+    started = time.perf_counter()
+    engine.load()
+    load_s = time.perf_counter() - started
+    if engine.state != "ready":
+        sys.exit(f"the engine failed to load: {engine.error}")
+    print(f"load: {load_s:.2f} s (model file check, llama.cpp load, llguidance tokenizer, token tables, warm-up)")
+
+    port = _serve(engine)
+    ttft = _time_to_first_token(port)
+    speed = _speed(engine, args.rounds, args.speed_tokens)
+    compile_s = _compile_times(engine)
+    bench = _jsonschemabench(engine, args.sample_dir, args.gen, args.gen_max_tokens)
+
+    print("\n== summary (targets from issue 3) ==")
+    _target("time to first token, getting-started request (cold prompt)", f"{ttft:.3f} s", ttft < 0.5, "< 0.5 s")
+    for mode in ("json_object", "json_schema"):
+        _target(f"{mode} tokens/s vs unconstrained", f"{speed[mode]:.2f}x", speed[mode] >= 0.9, ">= 0.9x")
+    if bench:
+        share, valid = bench
+        _target("JSONSchemaBench sample schemas that compile", f"{share:.1%}", share >= 0.95, ">= 95%")
+        if valid is not None:
+            _target("finished (stop) outputs that validate", f"{valid:.1%}", valid == 1.0, "100%")
+    print(f"schema compile time (user_info): {compile_s * 1000:.2f} ms")
+
+
+def _target(label: str, value: str, ok: bool, target: str) -> None:
+    print(f"  [{'PASS' if ok else 'FAIL'}] {label}: {value} (target {target})")
+
+
+def _serve(engine: Engine) -> int:
+    """Serve the already-loaded engine over HTTP in a background thread; returns the port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    server = uvicorn.Server(uvicorn.Config(create_app(engine), host="127.0.0.1", port=port, log_level="warning",
+                                           access_log=False))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return port
+
+
+def _time_to_first_token(port: int) -> float:
+    """Seconds from the SDK call to the first content delta, streaming the getting-started request."""
+    client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/compatible-mode/v1", api_key="sk-local",
+                           max_retries=0)
+
+    def once() -> tuple[float, str]:
+        started = time.perf_counter()
+        first: float | None = None
+        parts: list[str] = []
+        stream = client.chat.completions.create(model="qwen-flash", messages=GETTING_STARTED,
+                                                response_format={"type": "json_object"}, stream=True)
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta.content:
+                first = first if first is not None else time.perf_counter() - started
+                parts.append(chunk.choices[0].delta.content)
+        assert first is not None
+        return first, "".join(parts)
+
+    cold, answer = once()
+    warm = [once()[0] for _ in range(5)]
+    print("\n== time to first token (openai SDK, stream, qwen-flash, json_object, over HTTP) ==")
+    print(f"cold prompt (first time this request is seen): {cold:.3f} s")
+    print(f"repeated (KV cache holds the prompt): median {statistics.median(warm):.3f} s of {len(warm)}")
+    print(f"answer: {answer}")
+    client.close()
+    return cold
+
+
+def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
+    """Decode tokens/s per mode on one prompt, interleaved; ratios are paired per round."""
+    assert engine.decoder is not None and engine.grammars is not None
+    req = _request(ORDER_SYSTEM, ORDER_USER, "json_schema", ORDER_SCHEMA)
+    job = engine.accept(req)
+    engine.build(job)
+    prompt = job.prompt_tokens
+    per_mode: dict[str, list[Stats]] = {"none": [], "json_object": [], "json_schema": []}
+    for _ in range(rounds):
+        for mode in per_mode:
+            matcher = None
+            if mode == "json_object":
+                matcher = engine.grammars.json_object()
+            elif mode == "json_schema":
+                matcher = engine.grammars.json_schema(ORDER_SCHEMA)
+            _text, stats = engine.decoder.generate(prompt, matcher, Settings(max_tokens=max_tokens))
+            per_mode[mode].append(stats)
+    print(f"\n== decode speed, same prompt ({len(prompt)} tokens), {rounds} interleaved rounds, "
+          f"up to {max_tokens} tokens ==")
+    base = [s.tokens_per_second for s in per_mode["none"]]
+    ratios: dict[str, float] = {}
+    for mode, runs in per_mode.items():
+        tps = [s.tokens_per_second for s in runs]
+        tokens = statistics.median(s.completion_tokens for s in runs)
+        line = f"{mode:12s} median {statistics.median(tps):5.1f} tok/s ({tokens:.0f} tokens a run)"
+        if mode != "none":
+            ratio = statistics.median(t / b for t, b in zip(tps, base, strict=True))
+            ratios[mode] = ratio
+            mask_ms = 1000 * sum(s.mask_seconds for s in runs) / max(1, sum(s.masked_tokens for s in runs))
+            llg_ms = 1000 * sum(s.llguidance_seconds for s in runs) / max(1, sum(s.masked_tokens for s in runs))
+            line += (f", {ratio:.2f}x unconstrained; mask {mask_ms:.2f} ms/token "
+                     f"(llguidance {llg_ms:.2f} ms + applying it to 262k logits)")
+        print(line)
+    return ratios
+
+
+def _compile_times(engine: Engine) -> float:
+    assert engine.grammars is not None
+    print("\n== schema compile time (llguidance, uncached) ==")
+    result = 0.0
+    for name, schema in (("user_info", USER_INFO), ("order (nested array)", ORDER_SCHEMA),
+                         ("JSON Object mode", JSON_OBJECT_SCHEMA)):
+        times = []
+        for _ in range(20):
+            started = time.perf_counter()
+            engine.grammars.compile(schema)
+            times.append(time.perf_counter() - started)
+        median = statistics.median(times)
+        result = result or median
+        print(f"{name:22s} median {median * 1000:.2f} ms")
+    return result
+
+
+def _request(system: str, user: str, mode: str, schema: dict[str, Any] | None,
+             max_tokens: int | None = None) -> ChatRequest:
+    return ChatRequest(protocol="compatible", model="qwen-plus", mode=mode, schema=schema,  # type: ignore[arg-type]
+                       messages=[Message("system", [Part(text=system)]), Message("user", [Part(text=user)])],
+                       max_tokens=max_tokens)
+
+
+def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int) -> tuple[float, float | None] | None:
+    print(f"\n== JSONSchemaBench sample ({sample_dir}) ==")
+    files = sorted(sample_dir.glob("*/*.json"))
+    if not files:
+        print("no sample found; skipped")
+        return None
+    assert engine.grammars is not None
+    accepted: list[tuple[Path, dict[str, Any]]] = []
+    meta_invalid: list[tuple[str, str]] = []
+    llg_failed: list[tuple[str, str]] = []
+    compile_times: list[float] = []
+    for path in files:
+        schema = json.loads(path.read_text())
+        try:
+            cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+            cls.check_schema(schema)
+        except jsonschema.SchemaError as e:
+            meta_invalid.append((f"{path.parent.name}/{path.name}", e.message[:100]))
+            continue
+        started = time.perf_counter()
+        try:
+            engine.grammars.compile(schema)
+        except GrammarError as e:
+            llg_failed.append((f"{path.parent.name}/{path.name}", str(e)[:140]))
+            continue
+        compile_times.append(time.perf_counter() - started)
+        accepted.append((path, schema))
+    share = len(accepted) / len(files)
+    print(f"schemas: {len(files)}; accepted (valid JSON Schema and compiled by llguidance): {len(accepted)} "
+          f"= {share:.1%}")
+    print(f"  rejected as invalid JSON Schema (meta-validation): {len(meta_invalid)}; "
+          f"llguidance cannot compile: {len(llg_failed)}")
+    for name, why in (meta_invalid + llg_failed)[:12]:
+        print(f"    {name}: {why}")
+    print(f"  compile time: median {statistics.median(compile_times) * 1000:.1f} ms, "
+          f"p95 {sorted(compile_times)[int(0.95 * len(compile_times))] * 1000:.1f} ms, "
+          f"max {max(compile_times) * 1000:.1f} ms")
+    if gen == 0:
+        return share, None
+    step = 1 if gen < 0 or gen >= len(accepted) else max(1, len(accepted) // gen)
+    subset = accepted[::step][: (len(accepted) if gen < 0 else gen)]
+    print(f"generating for {len(subset)} of {len(accepted)} accepted schemas (every {step}. one; "
+          f"max_tokens {max_tokens}; the whole set takes too long for a routine run)")
+    finished = valid = valid_formats = length = 0
+    failures: list[str] = []
+    tokens: list[int] = []
+    started = time.perf_counter()
+    fmt = jsonschema.FormatChecker()
+    for path, schema in subset:
+        req = _request("Write a realistic example JSON value that follows the JSON Schema.",
+                       "JSON Schema:\n" + json.dumps(schema, ensure_ascii=False)[:1500], "json_schema", schema,
+                       max_tokens)
+        try:
+            job = engine.accept(req)
+            engine.build(job)
+            completion, _stats = engine.generate(job)
+        except EngineError as e:
+            failures.append(f"{path.name}: refused: {e.message[:100]}")
+            continue
+        tokens.append(completion.completion_tokens)
+        if completion.finish_reason != "stop":
+            length += 1
+            continue
+        finished += 1
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        try:
+            value = json.loads(completion.text)
+            errors = list(cls(schema).iter_errors(value))
+        except json.JSONDecodeError as e:
+            failures.append(f"{path.name}: not JSON: {e}")
+            continue
+        if errors:
+            failures.append(f"{path.name}: {errors[0].message[:120]}")
+            continue
+        valid += 1
+        if not list(cls(schema, format_checker=fmt).iter_errors(value)):
+            valid_formats += 1
+    took = time.perf_counter() - started
+    valid_share = valid / finished if finished else 0.0
+    print(f"finished with stop: {finished}; hit max_tokens (length): {length}; "
+          f"median {statistics.median(tokens) if tokens else 0:.0f} tokens; {took:.0f} s in all")
+    print(f"stop outputs that validate: {valid}/{finished} = {valid_share:.1%} "
+          f"(with format assertions too: {valid_formats}/{finished})")
+    for line in failures[:10]:
+        print(f"    {line}")
+    return share, valid_share
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Engine pieces that need no model: stop strings, JSON shape tracking, schema tightening, prompts,
+request parsing, the scheduler's line. Fast; they run without starting the engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import jsonschema
+import pytest
+
+from local_engine.chat import ChatRequest, ImageInput, Message, Part
+from local_engine.errors import EngineError
+from local_engine.grammar import tighten
+from local_engine.guards import JsonShape
+from local_engine.prompting import build_prompt, schema_hint
+from local_engine.rules import check_model, check_request
+from local_engine.scheduler import Scheduler
+from local_engine.shapes import compatible, native
+from local_engine.stops import StopScanner
+
+
+def feed_all(scanner: StopScanner, pieces: list[str]) -> str:
+    return "".join(scanner.feed(p) for p in pieces) + ("" if scanner.hit else scanner.flush())
+
+
+def test_stop_string_split_across_pieces() -> None:
+    s = StopScanner(["\nInput:"])
+    assert feed_all(s, ["Rome is", " the capital.", "\nIn", "put:", " more"]) == "Rome is the capital."
+    assert s.hit
+
+
+def test_partial_stop_prefix_is_released_when_it_does_not_match() -> None:
+    s = StopScanner(["\nInput:"])
+    assert feed_all(s, ["a\nIn", "deed b"]) == "a\nIndeed b"
+    assert not s.hit
+
+
+def test_trim_drops_outer_whitespace_only() -> None:
+    s = StopScanner(["\nInput:"], trim=True)
+    assert feed_all(s, [" ", " The", " answer", ".\n", "\n", "Input:"]) == "The answer."
+    s = StopScanner([], trim=True)
+    assert feed_all(s, ["a ", " b", "  "]) == "a  b"
+
+
+def test_json_shape_counts_items_and_depth() -> None:
+    shape = JsonShape()
+    shape.feed('{"a": [1, 2, 3], "b": {"c": "x, y')
+    assert shape.in_string and shape.string_chars == 4
+    assert shape.depth == 2
+    shape.feed('"}, "d": ')
+    assert not shape.in_string and shape.depth == 1 and shape.items == 3
+    shape.feed('"es\\"c')
+    assert shape.in_string and shape.string_chars == 5
+
+
+def test_tighten_closes_declared_objects_only() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "object", "properties": {"b": {"type": "string"}}},
+                                               "c": {"type": "object", "additionalProperties": True,
+                                                     "properties": {"d": {"type": "integer"}}}},
+              "required": ["a"]}
+    tight = tighten(schema)
+    assert tight["additionalProperties"] is False
+    assert tight["properties"]["a"]["additionalProperties"] is False
+    assert tight["properties"]["c"]["additionalProperties"] is True
+    assert "additionalProperties" not in schema  # the original is not modified
+
+
+@pytest.mark.parametrize("schema", [
+    {"allOf": [{"properties": {"a": {}}}, {"properties": {"b": {}}}]},
+    {"properties": {"a": {}}, "required": ["a", "b"]},
+    {"properties": {"a": {}}, "anyOf": [{"required": ["a"]}]},
+    {"type": "string"},
+])
+def test_tighten_leaves_risky_schemas_alone(schema: dict[str, object]) -> None:
+    assert tighten(schema) is schema
+
+
+def test_tightened_answers_validate_against_the_original() -> None:
+    schema = {"type": "object", "properties": {"name": {"type": "string"}}}
+    answer = {"name": "x"}
+    jsonschema.validate(answer, tighten(schema))
+    jsonschema.validate(answer, schema)
+
+
+def chat(mode: str = "none", schema: dict[str, object] | None = None, model: str = "qwen-plus",
+         **kw: object) -> ChatRequest:
+    messages = [Message("system", [Part(text="Extract the name as JSON.")]),
+                Message("user", [Part(text="I am Alex Brown.")])]
+    return ChatRequest("compatible", model, messages, mode=mode, schema=schema, **kw)  # type: ignore[arg-type]
+
+
+def test_prompt_layout_and_cue() -> None:
+    prompt = build_prompt(chat("json_object"))
+    assert prompt.text.endswith("Instruction: Extract the name as JSON.\nInput: I am Alex Brown.\nOutput:")
+    assert prompt.stop == []
+    assert build_prompt(chat()).stop  # unconstrained text stops at the next block
+
+
+def test_prompt_carries_ocr_text() -> None:
+    req = chat("json_object")
+    req.messages[1].parts.append(Part(image=ImageInput("data:,", "x", ocr_text="Invoice 10283819")))
+    assert "read by OCR:]\nInvoice 10283819" in build_prompt(req).text
+
+
+def test_schema_hint_lists_fields() -> None:
+    hint = schema_hint({"properties": {"name": {"type": "string"}, "kind": {"enum": ["a", "b"]}},
+                        "required": ["name"]})
+    assert hint == 'Answer with a JSON object with the fields: name (string), kind (one of "a"/"b", optional).'
+
+
+def test_rules_without_a_model() -> None:
+    info = check_model("qwen-plus")
+    check_request(chat("json_schema", {"type": "object"}), info)
+    with pytest.raises(EngineError) as e:
+        check_request(chat("json_object", enable_thinking=True), info)
+    assert e.value.status == 400
+    with pytest.raises(EngineError) as e:
+        check_model("gpt-4o")
+    assert e.value.status == 404
+    check_request(chat("json_object", model="local-gemma3-270m"), check_model("local-gemma3-270m"))
+
+
+def test_compatible_parse_reads_everything() -> None:
+    req = compatible.parse_request({
+        "model": " qwen-plus ", "messages": [{"role": "user", "content": [
+            {"type": "text", "text": "hi json"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,x"}}]}],
+        "response_format": {"type": "json_schema", "json_schema": {"name": "n", "schema": {"type": "object"}}},
+        "max_completion_tokens": 7, "temperature": 0.5, "seed": 3, "stop": "END", "stream": True,
+        "stream_options": {"include_usage": True}, "enable_thinking": False})
+    assert req.model == "qwen-plus" and req.mode == "json_schema" and req.schema == {"type": "object"}
+    assert req.max_tokens == 7 and req.temperature == 0.5 and req.seed == 3 and req.stop == ["END"]
+    assert req.stream and req.include_usage and req.enable_thinking is False
+    assert req.images[0].where == "messages[0].content[1].image_url.url"
+
+
+def test_native_parse_defaults() -> None:
+    body = {"model": "qwen-plus", "input": {"messages": [{"role": "user", "content": "hi"}]}}
+    assert native.parse_request(body, multimodal=False, stream=False).result_format == "text"
+    req = native.parse_request(body, multimodal=True, stream=True)
+    assert req.result_format == "message" and req.stream and not req.incremental_output
+    assert native.parse_request({"model": "m", "input": {"prompt": "p"}}, multimodal=False,
+                                stream=False).messages[0].text == "p"
+
+
+def test_native_output_shapes() -> None:
+    body = {"model": "qwen-plus", "input": {"messages": [{"role": "user", "content": "hi"}]},
+            "parameters": {"result_format": "message"}}
+    req = native.parse_request(body, multimodal=False, stream=False)
+    assert native.output(req, "{}", "stop") == {
+        "choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": "{}"}}]}
+    req = native.parse_request(body, multimodal=True, stream=False)
+    assert native.output(req, "{}", "stop")["choices"][0]["message"]["content"] == [{"text": "{}"}]
+    event = native.sse_event(3, {"x": 1})
+    assert event.startswith("id:3\nevent:result\n") and event.endswith('data:{"x": 1}\n\n')
+    assert json.loads(event.split("data:", 1)[1]) == {"x": 1}
+
+
+def test_scheduler_counts_a_burst_at_once() -> None:
+    async def scenario() -> list[int]:
+        sched = Scheduler(max_waiting=2)
+        tickets = [sched.reserve() for _ in range(3)]  # one to run, two to wait
+        with pytest.raises(EngineError) as e:
+            sched.reserve()
+        assert e.value.status == 429 and e.value.headers["Retry-After"]
+        async with tickets[0]:
+            assert sched.busy and sched.waiting == 2
+            with pytest.raises(EngineError):
+                sched.reserve()
+        tickets[1].release()  # a client that left before its turn
+        tickets[1].release()  # releasing twice is harmless
+        async with tickets[2]:
+            pass
+        return [sched.waiting, int(sched.busy)]
+
+    assert asyncio.run(scenario()) == [0, 0]
