@@ -16,6 +16,7 @@ state.init_defaults()
 
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/science:", default=True),
+    st.Page("pages/presets.py", title="Presets", icon=":material/library_books:"),
 ]
 
 page = st.navigation(PAGES)

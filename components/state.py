@@ -59,6 +59,26 @@ COMPARE_A = "run.compare_a"
 COMPARE_B = "run.compare_b"
 RUN_BUTTON = "run.button"
 
+# ---------------------------------------------------------------- presets page
+PRESETS_SEARCH = "presets.search"
+PRESETS_MODE = "presets.mode"  # "all" or one of request.MODES
+PRESETS_SECTION = "presets.section"  # "all" or a reference section (or a user preset's own)
+PRESETS_RUNS = "presets.runs"  # dict[preset uid, list[preset_views.StepView]]: the last "Run here"
+PRESETS_SAVE_TITLE = "presets.save_title"
+PRESETS_SAVE_DESCRIPTION = "presets.save_description"
+PRESETS_SAVE_BUTTON = "presets.save"
+PRESETS_EXPORT_PICK = "presets.export_pick"  # preset uids to download as one file
+PRESETS_IMPORT_VERSION = "presets.import_version"  # bumped to clear the uploader once its files are read
+PRESETS_NOTICES = "presets.notices"  # list[tuple[level, text]]: what the last save, import or delete did
+
+
+def preset_key(action: str, uid: str) -> str:
+    """The key of one preset card's widget (``open``, ``run``, ``delete``, ``run_unneeded``, ``card``).
+
+    ``uid`` is ``"{origin}__{id}"``: a user preset may reuse a shipped preset's id."""
+    return f"presets_{action}__{uid}"
+
+
 EDITOR_KEYS = (SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT)
 THINKING_CHOICES = ("default", "on", "off")
 THINKING_VALUE: dict[str, bool | None] = {"default": None, "on": True, "off": False}
@@ -89,6 +109,8 @@ def defaults() -> dict[str, Any]:
         SET_TEMPERATURE: False, TEMPERATURE: 0.7, SET_MAX_TOKENS: False, MAX_TOKENS: 64,
         THINKING: "default", STREAM: True, EDITOR_VERSION: 0,
         HISTORY: History(), CURRENT: None,
+        PRESETS_SEARCH: "", PRESETS_MODE: "all", PRESETS_SECTION: "all", PRESETS_RUNS: {}, PRESETS_SAVE_TITLE: "",
+        PRESETS_SAVE_DESCRIPTION: "", PRESETS_EXPORT_PICK: [], PRESETS_IMPORT_VERSION: 0, PRESETS_NOTICES: [],
     }
 
 
