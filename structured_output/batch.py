@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import string
 import threading
@@ -17,7 +18,7 @@ from typing import Any
 import pandas as pd
 
 from structured_output import clients
-from structured_output.request import Request
+from structured_output.request import Mode, Request
 from structured_output.result import RunResult
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
@@ -147,6 +148,19 @@ def build_items(base: Request, rows: list[dict[str, str]], *, column: str | None
     return items
 
 
+def build_grid(base: Request, rows: list[dict[str, str]], *, models: list[str] | None = None,
+               modes: list[Mode] | None = None, column: str | None = None, template: str | None = None,
+               repeat: int = 1) -> list[BatchItem]:
+    """``build_items`` for every model × mode (each defaults to the base's own), so one batch can answer
+    "which mode, which model breaks how often": the summary groups by model and mode."""
+    items: list[BatchItem] = []
+    for model in models or [base.model]:
+        for mode in modes or [base.mode]:
+            items += build_items(replace(base, model=model, mode=mode), rows, column=column, template=template,
+                                 repeat=repeat)
+    return items
+
+
 # ---------------------------------------------------------------- running
 
 ProgressFn = Callable[[int, int, BatchOutcome], None]
@@ -248,3 +262,87 @@ class BatchState:
 
     outcomes: list[BatchOutcome] = field(default_factory=list)
     cancelled: bool = False
+
+
+class BatchJob:
+    """``run_batch`` in a background thread, so a page can start it, poll it and cancel it.
+
+    A Streamlit button click reruns the script; a batch that ran inside the script would block the
+    Cancel button's rerun until it ended. The job lives in the session instead: the page reads
+    ``progress()`` and ``outcomes()`` on each poll, and ``cancel()`` stops new rows from starting (rows
+    in flight finish and are kept). The key is dropped when the run ends.
+    """
+
+    _ids = itertools.count(1)
+
+    def __init__(self, items: list[BatchItem], api_key: str | None, *, concurrency: int = 1,
+                 runner: Callable[..., RunResult] = clients.run) -> None:
+        self.id = next(BatchJob._ids)
+        self.items = items
+        self.concurrency = max(1, concurrency)
+        self._api_key = api_key
+        self._runner = runner
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._done: dict[int, BatchOutcome] = {}
+        self._position = {id(item): pos for pos, item in enumerate(items)}
+        self._thread: threading.Thread | None = None
+        self.error: str = ""  # an unexpected failure of the runner itself (call errors stay in the rows)
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+
+    def start(self) -> BatchJob:
+        self.started_at = time.monotonic()
+        self._thread = threading.Thread(target=self._run, name=f"batch-{self.id}", daemon=True)
+        self._thread.start()
+        return self
+
+    def _record(self, _done: int, _total: int, outcome: BatchOutcome) -> None:
+        with self._lock:
+            self._done[self._position[id(outcome.item)]] = outcome
+
+    def _run(self) -> None:
+        try:
+            run_batch(self.items, self._api_key, concurrency=self.concurrency, cancel=self._cancel,
+                      on_progress=self._record, runner=self._runner)
+        except Exception as e:  # shown on the page; the rows done so far are kept
+            self.error = f"{type(e).__name__}: {e}"
+        finally:
+            self._api_key = None
+            self.finished_at = time.monotonic()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def finished(self) -> bool:
+        return self._thread is not None and not self._thread.is_alive()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the job ends (tests, benchmarks); True when it did."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.finished
+
+    def progress(self) -> tuple[int, int]:
+        with self._lock:
+            return len(self._done), len(self.items)
+
+    def outcomes(self) -> list[BatchOutcome]:
+        """The rows done so far, in input order (a cancelled job keeps these)."""
+        with self._lock:
+            return [self._done[k] for k in sorted(self._done)]
+
+    @property
+    def elapsed_s(self) -> float:
+        if self.started_at is None:
+            return 0.0
+        return (self.finished_at or time.monotonic()) - self.started_at
