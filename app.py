@@ -17,6 +17,8 @@ state.init_defaults()
 PAGES = [
     st.Page("pages/playground.py", title="Playground", icon=":material/science:", default=True),
     st.Page("pages/presets.py", title="Presets", icon=":material/library_books:"),
+    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("pages/batch.py", title="Batch", icon=":material/table_rows:"),
 ]
 
 page = st.navigation(PAGES)

@@ -27,8 +27,10 @@ STREAM_REFRESH_S = 0.05  # at most 20 screen updates a second, however fast the 
 
 # ---------------------------------------------------------------- running
 
-def _wait_for_local_engine() -> CallError | None:
-    """Start the local engine if needed and wait for it with visible progress; an error if it never gets ready."""
+def wait_for_local_engine() -> CallError | None:
+    """Start the local engine if needed and wait for it with visible progress; an error if it never gets ready.
+
+    Public for the compare and batch pages, which send several requests after one wait."""
     engine = connection.local_engine()
     status = engine.ensure_started()
     if status.ready:
@@ -53,7 +55,7 @@ def _wait_for_local_engine() -> CallError | None:
 def run_with_progress(req: Request, api_key: str | None) -> RunResult:
     """Send ``req``; the output streams into the page as it arrives (when streaming is on)."""
     if req.endpoint == "local":
-        err = _wait_for_local_engine()
+        err = wait_for_local_engine()
         if err is not None:
             return RunResult(error=err, latency_s=0.0)
     live = st.empty()

@@ -59,6 +59,46 @@ COMPARE_A = "run.compare_a"
 COMPARE_B = "run.compare_b"
 RUN_BUTTON = "run.button"
 
+# ---------------------------------------------------------------- compare page
+CMP_ACROSS = "cmp.across"  # "modes" | "targets"
+CMP_MODES = "cmp.modes"  # the modes to run side by side
+CMP_N_TARGETS = "cmp.n_targets"  # 2..4 model/endpoint columns
+CMP_RESULTS = "cmp.results"  # list[tuple[str, HistoryEntry]]: the last comparison, column by column
+CMP_RUN_BUTTON = "cmp.run"
+# The compare page's own widgets for shared values (model, mode, schema name, strict), mirrored to the
+# playground's keys: a widget key rendered on two pages comes back at its default on the second page.
+CMP_MODEL = "cmp.model"
+CMP_CUSTOM_MODEL = "cmp.custom_model"
+CMP_MODE = "cmp.mode"
+CMP_SCHEMA_NAME = "cmp.schema_name"
+CMP_STRICT = "cmp.strict"
+CMP_MIRRORS = ((CMP_MODEL, MODEL), (CMP_CUSTOM_MODEL, CUSTOM_MODEL), (CMP_MODE, MODE), (CMP_SCHEMA_NAME, SCHEMA_NAME),
+               (CMP_STRICT, STRICT))
+
+# ---------------------------------------------------------------- batch page
+BATCH_SOURCE = "batch.source"  # "paste" | "upload"
+BATCH_PASTE = "batch.paste"
+BATCH_UPLOAD = "batch.upload"
+BATCH_ROWS = "batch.rows"  # list[dict[str, str]]: the rows read last (kept when a later file is bad)
+BATCH_ROWS_FROM = "batch.rows_from"  # what the rows came from, for the caption
+BATCH_FILE_SEEN = "batch.file_seen"  # id of the upload already read, so a rerun does not read it again
+BATCH_FILE_ERROR = "batch.file_error"  # the BatchError of the last upload, shown until another file comes
+BATCH_TEMPLATE_FROM = "batch.template_from"  # "playground" | "preset"
+BATCH_PRESET = "batch.preset"  # preset id
+BATCH_FILL = "batch.fill"  # "column" | "template"
+BATCH_COLUMN = "batch.column"
+BATCH_TEMPLATE = "batch.template"  # "{placeholder}" text for the user message
+BATCH_REPEAT = "batch.repeat"
+BATCH_MODES = "batch.modes"  # extra modes to run every row in (empty: the template's)
+BATCH_CONCURRENCY = "batch.concurrency"
+BATCH_JOB = "batch.job"  # structured_output.batch.BatchJob: the running or last batch
+BATCH_SHOWN = "batch.shown"  # id of the finished job whose results the page has drawn
+BATCH_RUN_BUTTON = "batch.run"
+BATCH_CANCEL_BUTTON = "batch.cancel"
+BATCH_FILTER_VERDICT = "batch.filter_verdict"
+BATCH_FILTER_MODE = "batch.filter_mode"
+BATCH_FILTER_VALID = "batch.filter_valid"
+
 # ---------------------------------------------------------------- presets page
 PRESETS_SEARCH = "presets.search"
 PRESETS_MODE = "presets.mode"  # "all" or one of request.MODES
@@ -80,6 +120,11 @@ def preset_key(action: str, uid: str) -> str:
 
 
 EDITOR_KEYS = (SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT)
+
+
+def cmp_target_key(i: int, field: str) -> str:
+    """The key of one compare column's target widget: ``field`` is endpoint, protocol, model or url."""
+    return f"cmp.target.{i}.{field}"
 THINKING_CHOICES = ("default", "on", "off")
 THINKING_VALUE: dict[str, bool | None] = {"default": None, "on": True, "off": False}
 
@@ -111,6 +156,11 @@ def defaults() -> dict[str, Any]:
         HISTORY: History(), CURRENT: None,
         PRESETS_SEARCH: "", PRESETS_MODE: "all", PRESETS_SECTION: "all", PRESETS_RUNS: {}, PRESETS_SAVE_TITLE: "",
         PRESETS_SAVE_DESCRIPTION: "", PRESETS_EXPORT_PICK: [], PRESETS_IMPORT_VERSION: 0, PRESETS_NOTICES: [],
+        CMP_ACROSS: "modes", CMP_MODES: ["none", "json_object", "json_schema"], CMP_N_TARGETS: 2, CMP_RESULTS: [],
+        BATCH_SOURCE: "paste", BATCH_PASTE: "", BATCH_ROWS: [], BATCH_ROWS_FROM: "", BATCH_FILE_SEEN: None,
+        BATCH_FILE_ERROR: "", BATCH_TEMPLATE_FROM: "playground", BATCH_PRESET: None, BATCH_FILL: "column",
+        BATCH_COLUMN: "text", BATCH_TEMPLATE: "{text}", BATCH_REPEAT: 1, BATCH_MODES: [], BATCH_CONCURRENCY: 4,
+        BATCH_JOB: None, BATCH_SHOWN: None,
     }
 
 
@@ -129,8 +179,12 @@ def api_key() -> str | None:
 
     The environment's DashScope key is never sent to a custom URL: that server is someone else's.
     """
+    return api_key_for(st.session_state.get(ENDPOINT, "local"))
+
+
+def api_key_for(endpoint: str) -> str | None:
+    """``api_key()`` for any endpoint, for pages that send to several (compare across endpoints)."""
     ss = st.session_state
-    endpoint = ss.get(ENDPOINT, "local")
     if endpoint == "local":
         return None
     if endpoint == "custom":
@@ -222,6 +276,28 @@ def load_request(req: Request) -> None:
     ss[THINKING] = {None: "default", True: "on", False: "off"}[req.enable_thinking]
     ss[STREAM] = req.stream
     ss[EDITOR_VERSION] = ss[EDITOR_VERSION] + 1
+
+
+def mirror_in(local_key: str, shared_key: str) -> None:
+    """Before a page's own widget for a shared value renders: take the shared value when it changed
+    elsewhere (or on the first visit).
+
+    Why not render the playground's widget key on another page too: Streamlit (1.67) then mounts that
+    widget at its default option on the second page and the next rerun overwrites the shared value.
+    """
+    ss = st.session_state
+    synced = f"{local_key}.__synced"
+    if local_key not in ss or ss.get(synced) != ss[shared_key]:
+        ss[local_key] = ss[shared_key]
+        ss[synced] = ss[shared_key]
+
+
+def mirror_out(local_key: str, shared_key: str) -> None:
+    """After the page's own widget rendered: its value becomes the shared one."""
+    ss = st.session_state
+    if local_key in ss:
+        ss[shared_key] = ss[local_key]
+        ss[f"{local_key}.__synced"] = ss[local_key]
 
 
 def history() -> History:

@@ -4,7 +4,7 @@ decision is made in ``structured_output``."""
 
 import streamlit as st
 
-from components import editors, findings, history_panel, images, params, picker, results, state
+from components import code_export, editors, findings, history_panel, images, params, picker, results, state
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.history import scrub_secret
@@ -59,6 +59,9 @@ if blocking:
 else:
     endpoint = load_catalog().endpoint(request.endpoint)
     col_why.caption(f"{md_escape(request.model)} · {endpoint.label} · {request.protocol}")
+
+with st.expander("Code for this request", icon=":material/code:"):
+    code_export.code_export(request)
 
 if clicked:
     key = state.api_key()

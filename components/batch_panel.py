@@ -1,0 +1,257 @@
+"""The batch page's widgets: where the rows come from, the template, the running job (progress and
+Cancel, polled by a fragment), and the results (filters, table, summary charts, downloads).
+
+The batch runs in a background thread (``structured_output.batch.BatchJob``) held in the session:
+a click on Cancel reruns only the polling fragment, which sets the job's cancel event; rows already
+done are kept and shown.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from components import state
+from structured_output.batch import (
+    TEXT_COLUMN,
+    BatchError,
+    BatchJob,
+    outcome_table,
+    read_lines,
+    read_rows,
+    summary_table,
+    to_csv,
+    to_jsonl,
+)
+from structured_output.display import md_escape
+from structured_output.presets import Preset, load_presets, preset_to_request
+from structured_output.request import MODE_LABELS, Request
+
+POLL_S = 0.5
+UPLOAD_TYPES = ["csv", "jsonl", "ndjson", "txt"]
+PREVIEW_ROWS = 5
+
+
+# ---------------------------------------------------------------- inputs
+
+def rows_input() -> list[dict[str, str]]:
+    """Pasted lines or an uploaded CSV/JSONL/text file. A bad file shows its ``BatchError`` and the rows
+    read before stay; the rows in use are previewed."""
+    ss = st.session_state
+    source = st.radio("Inputs", ["paste", "upload"], key=state.BATCH_SOURCE, horizontal=True,
+                      persist_state="session", format_func={"paste": "Paste lines", "upload": "Upload a file"}.get)
+    if source == "paste":
+        st.text_area("One input a line", key=state.BATCH_PASTE, height=140, persist_state="session",
+                     placeholder="I am Alex Brown, 34 years old.\nMy name is Li Wei and I turned 20 last week.",
+                     help=f"Each non-empty line is one row, in a column named `{TEXT_COLUMN}`.")
+        rows = read_lines(ss[state.BATCH_PASTE])
+        from_what = "pasted lines"
+    else:
+        upload = st.file_uploader("CSV (with a header), JSONL (one object a line) or text (one input a line)",
+                                  type=UPLOAD_TYPES, key=state.BATCH_UPLOAD)
+        if upload is not None and upload.file_id != ss[state.BATCH_FILE_SEEN]:
+            ss[state.BATCH_FILE_SEEN] = upload.file_id
+            try:
+                ss[state.BATCH_ROWS] = read_rows(upload.getvalue(), upload.name)
+                ss[state.BATCH_ROWS_FROM] = upload.name
+                ss[state.BATCH_FILE_ERROR] = ""
+            except BatchError as e:
+                ss[state.BATCH_FILE_ERROR] = str(e)
+        if ss[state.BATCH_FILE_ERROR]:
+            kept = (f" The {len(ss[state.BATCH_ROWS])} rows of {md_escape(ss[state.BATCH_ROWS_FROM])} are kept."
+                    if ss[state.BATCH_ROWS] else "")
+            st.error(f"{md_escape(ss[state.BATCH_FILE_ERROR])}{kept}", icon=":material/error:")
+        rows = ss[state.BATCH_ROWS]
+        from_what = ss[state.BATCH_ROWS_FROM]
+    if rows:
+        columns = list(rows[0])
+        st.caption(f"**{len(rows)} row{'s' if len(rows) != 1 else ''}** from {md_escape(from_what)} · columns: "
+                   + ", ".join(f"`{md_escape(c)}`" for c in columns))
+        st.dataframe(pd.DataFrame(rows[:PREVIEW_ROWS]), hide_index=True, width="stretch",
+                     height=min(38 + 35 * min(len(rows), PREVIEW_ROWS), 215))
+    return rows
+
+
+@st.cache_resource(show_spinner=False)
+def _presets() -> list[Preset]:
+    return load_presets()
+
+
+def template_input() -> tuple[Request | None, str]:
+    """The request every row starts from: the playground's current state or a preset, at the sidebar's
+    endpoint. Returns it and a one-line description."""
+    ss = st.session_state
+    src = st.radio("Template", ["playground", "preset"], key=state.BATCH_TEMPLATE_FROM, horizontal=True,
+                   persist_state="session",
+                   format_func={"playground": "The playground's current state", "preset": "A preset"}.get)
+    if src == "playground":
+        req = state.current_request()
+    else:
+        presets = {p.id: p for p in _presets()}
+        if ss[state.BATCH_PRESET] not in presets:
+            ss[state.BATCH_PRESET] = next(iter(presets))
+        pid = st.selectbox("Preset", list(presets), key=state.BATCH_PRESET, persist_state="session",
+                           format_func=lambda i: f"{presets[i].title} · {presets[i].section}")
+        live = state.current_request()
+        req = preset_to_request(presets[pid], live.endpoint, live.custom_base_url)
+        req.protocol = live.protocol if live.endpoint == req.endpoint else req.protocol
+    system = req.system_prompt.strip().splitlines()[0] if req.system_prompt.strip() else "(no system prompt)"
+    st.caption(f"{md_escape(req.model)} · {MODE_LABELS.get(req.mode, req.mode)} · {md_escape(req.endpoint)}/"
+               f"{md_escape(req.protocol)} · system: {md_escape(system[:90])}")
+    return req, src
+
+
+def fill_input(rows: list[dict[str, str]]) -> tuple[str | None, str | None]:
+    """Which column fills the user message, or a ``{placeholder}`` template. Returns (column, template)."""
+    ss = st.session_state
+    how = st.radio("User message", ["column", "template"], key=state.BATCH_FILL, horizontal=True,
+                   persist_state="session", format_func={"column": "A column", "template": "A template"}.get)
+    columns = list(rows[0]) if rows else [TEXT_COLUMN]
+    if how == "column":
+        if ss[state.BATCH_COLUMN] not in columns:
+            ss[state.BATCH_COLUMN] = columns[0]
+        return st.selectbox("Column", columns, key=state.BATCH_COLUMN, persist_state="session"), None
+    st.text_area("Template", key=state.BATCH_TEMPLATE, height=80, persist_state="session",
+                 help="Python format text: {column} is the row's value, {{ and }} are literal braces.")
+    return None, ss[state.BATCH_TEMPLATE]
+
+
+# ---------------------------------------------------------------- the running job
+
+def start(job: BatchJob) -> None:
+    ss = st.session_state
+    old: BatchJob | None = ss[state.BATCH_JOB]
+    if old is not None and old.running:
+        old.cancel()
+    ss[state.BATCH_JOB] = job.start()
+
+
+def _cancel() -> None:
+    job: BatchJob | None = st.session_state[state.BATCH_JOB]
+    if job is not None:
+        job.cancel()
+
+
+def job_progress() -> None:
+    """Progress of the job, polled every half second while it runs; when it ends, the whole page reruns
+    once to draw the results."""
+    ss = st.session_state
+    job: BatchJob | None = ss[state.BATCH_JOB]
+    if job is None:
+        return
+    if job.finished:
+        ss[state.BATCH_SHOWN] = job.id  # this full run draws the results below
+
+    @st.fragment(run_every=POLL_S if job.running else None)
+    def panel() -> None:
+        if job.finished and ss[state.BATCH_SHOWN] != job.id:
+            st.rerun(scope="app")
+        done, total = job.progress()
+        if job.running:
+            what = "Cancelling: waiting for the rows in flight" if job.cancelled else "Running"
+            col_bar, col_cancel = st.columns([5, 1], vertical_alignment="center")
+            col_bar.progress(done / total if total else 1.0,
+                             text=f"{what} · {done} of {total} rows done · {job.elapsed_s:.0f} s")
+            col_cancel.button("Cancel", key=state.BATCH_CANCEL_BUTTON, icon=":material/stop:", on_click=_cancel,
+                              disabled=job.cancelled, width="stretch")
+            outs = job.outcomes()
+            if outs:
+                recent = outcome_table(outs[-3:])[["row", "repeat", "mode", "verdict", "latency_s", "first_error"]]
+                st.dataframe(recent, hide_index=True, width="stretch")
+
+    panel()
+
+
+def job_status_line(job: BatchJob) -> None:
+    """How the last batch ended."""
+    done, total = job.progress()
+    if job.error:
+        st.error(f"The batch stopped after {done} of {total} rows: {md_escape(job.error)}. The rows done are "
+                 "kept below.", icon=":material/error:")
+    elif job.cancelled and done < total:
+        st.warning(f"Cancelled after {done} of {total} rows ({job.elapsed_s:.0f} s). The rows done are kept.",
+                   icon=":material/stop_circle:")
+    else:
+        st.success(f"{done} rows done in {job.elapsed_s:.0f} s.", icon=":material/check_circle:")
+
+
+# ---------------------------------------------------------------- results
+
+def _filtered(table: pd.DataFrame) -> pd.DataFrame:
+    c1, c2, c3 = st.columns(3)
+    verdicts = sorted(table["verdict"].unique())
+    modes = sorted(table["mode"].unique())
+    with c1:
+        pick_v = st.multiselect("Verdict", verdicts, key=state.BATCH_FILTER_VERDICT, placeholder="all")
+    with c2:
+        pick_m = st.multiselect("Mode", modes, key=state.BATCH_FILTER_MODE, format_func=MODE_LABELS.get,
+                                placeholder="all")
+    with c3:
+        pick_valid = st.segmented_control("Valid", ["yes", "no", "not checked"], key=state.BATCH_FILTER_VALID,
+                                          selection_mode="multi")
+    out = table
+    if pick_v:
+        out = out[out["verdict"].isin(pick_v)]
+    if pick_m:
+        out = out[out["mode"].isin(pick_m)]
+    if pick_valid:
+        label = out["valid"].map(lambda v: "not checked" if v is None or pd.isna(v) else ("yes" if v else "no"))
+        out = out[label.isin(pick_valid)]
+    return out
+
+
+def results(job: BatchJob) -> None:
+    """Filters, the table of rows, the summary by model and mode with charts, and the downloads."""
+    outs = job.outcomes()
+    if not outs:
+        st.caption("No row finished.")
+        return
+    table = outcome_table(outs)
+    shown = _filtered(table)
+    st.caption(f"{len(shown)} of {len(table)} rows shown.")
+    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 420),
+                 column_config={
+                     "input": st.column_config.TextColumn(width="medium"),
+                     "output": st.column_config.TextColumn(width="medium"),
+                     "first_error": st.column_config.TextColumn("first error", width="medium"),
+                     "parsed_ok": st.column_config.CheckboxColumn("parsed"),
+                     "valid": st.column_config.CheckboxColumn("valid"),
+                     "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
+                 })
+    col_csv, col_jsonl, _ = st.columns([1, 1, 3])
+    col_csv.download_button("Download CSV", to_csv(table), "batch.csv", "text/csv", key="batch.download_csv",
+                            icon=":material/download:", width="stretch", on_click="ignore")
+    col_jsonl.download_button("Download JSONL", to_jsonl(table), "batch.jsonl", "application/jsonl",
+                              key="batch.download_jsonl", icon=":material/download:", width="stretch",
+                              on_click="ignore")
+    summary(table)
+
+
+def summary(table: pd.DataFrame) -> None:
+    st.markdown("#### Summary by model and mode")
+    s = summary_table(table)
+    s["group"] = s["model"] + " · " + s["mode"].map(lambda m: MODE_LABELS.get(m, m))
+    st.dataframe(s[["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"]], hide_index=True,
+                 width="stretch", column_config={
+                     "mode": st.column_config.TextColumn(),
+                     "parsed_rate": st.column_config.ProgressColumn("parsed", min_value=0.0, max_value=1.0,
+                                                                    format="percent"),
+                     "valid_rate": st.column_config.ProgressColumn("valid", min_value=0.0, max_value=1.0,
+                                                                   format="percent"),
+                     "median_latency_s": st.column_config.NumberColumn("median latency (s)", format="%.2f"),
+                 })
+    col_rate, col_latency = st.columns(2, gap="large")
+    with col_rate:
+        st.markdown("**Parse and validity rate**")
+        rates = s.set_index("group")[["parsed_rate", "valid_rate"]].rename(
+            columns={"parsed_rate": "parsed", "valid_rate": "valid"})
+        st.bar_chart(rates, stack=False, horizontal=True, y_label="", x_label="share of rows", height=220)
+    with col_latency:
+        st.markdown("**Latency distribution**")
+        lat = table.assign(group=table["model"] + " · " + table["mode"].map(lambda m: MODE_LABELS.get(m, m)))
+        chart = alt.Chart(lat.dropna(subset=["latency_s"])).mark_bar().encode(
+            x=alt.X("latency_s:Q", bin=alt.Bin(maxbins=20), title="latency (s)"),
+            y=alt.Y("count():Q", title="rows"), color=alt.Color("group:N", title=None,
+                                                                 legend=alt.Legend(orient="bottom")))
+        st.altair_chart(chart.properties(height=220), width="stretch")

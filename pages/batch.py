@@ -1,0 +1,79 @@
+"""Batch: many inputs through one template (the playground's state or a preset), with a progress bar,
+Cancel, a filterable table, a summary by model and mode, and downloads. Widgets and layout only."""
+
+import streamlit as st
+
+from components import batch_panel, results, state
+from structured_output.batch import BatchError, BatchJob, build_grid, template_fields
+from structured_output.display import md_escape
+from structured_output.request import MODE_LABELS, MODES, lint
+
+REMOTE_MAX_CONCURRENCY = 8
+
+ss = st.session_state
+st.markdown("### :material/table_rows: Batch")
+st.caption("Many inputs through one template: how often does the output parse and validate, in which mode, "
+           "on which model? Repeat one input to expose flaky output.")
+
+col_rows, col_template = st.columns(2, gap="large")
+with col_rows, st.container(border=True):
+    rows = batch_panel.rows_input()
+with col_template, st.container(border=True):
+    base, _ = batch_panel.template_input()
+    column, template = batch_panel.fill_input(rows)
+    col_repeat, col_modes = st.columns([1, 2])
+    repeat = col_repeat.number_input("Repeat each row", 1, 100, key=state.BATCH_REPEAT, persist_state="session",
+                                     help="Run every row this many times, to see how often the output breaks.")
+    with col_modes:
+        modes = st.pills("Modes", MODES, selection_mode="multi", key=state.BATCH_MODES, persist_state="session",
+                         format_func=MODE_LABELS.get,
+                         help=f"Every row runs in each mode picked. None picked: the template's mode "
+                              f"({MODE_LABELS.get(base.mode, base.mode)}).") or []
+    if base.endpoint == "local":
+        concurrency = 1
+        st.caption(":material/memory: One row at a time: the local engine serves one request at a time.")
+    else:
+        concurrency = st.slider("Requests at once", 1, REMOTE_MAX_CONCURRENCY, key=state.BATCH_CONCURRENCY,
+                                persist_state="session", help="Bounded so a remote endpoint is not flooded (429).")
+
+items, problem = [], ""
+if not rows:
+    problem = "No inputs yet: paste lines or upload a file."
+else:
+    try:
+        items = build_grid(base, rows, modes=[m for m in MODES if m in modes], column=column, template=template,
+                           repeat=int(repeat))
+    except BatchError as e:
+        problem = str(e)
+if template is not None and not problem and not template_fields(template):
+    st.warning("The template has no `{placeholder}`: every row sends the same message.", icon=":material/warning:")
+blocking = [f for f in lint(items[0].request) if f.blocking] if items else []
+problem = problem or (blocking[0].message if blocking else "")
+
+job: BatchJob | None = ss[state.BATCH_JOB]
+running = job is not None and job.running
+col_run, col_why = st.columns([1, 5], vertical_alignment="center")
+clicked = col_run.button(f"Run {len(items)} rows" if items else "Run", type="primary", icon=":material/play_arrow:",
+                         key=state.BATCH_RUN_BUTTON, disabled=bool(problem) or running, width="stretch")
+if problem:
+    col_why.caption(f":red[Run is disabled:] {md_escape(problem)}")
+elif items:
+    n_modes = len({i.request.mode for i in items})
+    col_why.caption(f"{len(rows)} input{'s' if len(rows) != 1 else ''} × {n_modes} mode{'s' if n_modes != 1 else ''}"
+                    f" × {repeat} repeat{'s' if repeat != 1 else ''} · {md_escape(base.model)} · "
+                    f"{concurrency} at a time")
+
+if clicked:
+    err = results.wait_for_local_engine() if base.endpoint == "local" else None
+    if err is not None:
+        results.error_box(err)
+    else:
+        batch_panel.start(BatchJob(items, state.api_key_for(base.endpoint), concurrency=concurrency))
+        st.rerun()  # draw the page with the job running (Run disabled, progress polling)
+
+batch_panel.job_progress()
+job = ss[state.BATCH_JOB]
+if job is not None and job.finished:
+    st.markdown("#### Results")
+    batch_panel.job_status_line(job)
+    batch_panel.results(job)
