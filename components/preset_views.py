@@ -63,7 +63,8 @@ EXPECTED = {
 DIFF_COLORS = {"missing": "#fde2e1", "extra": "#dbeafe", "type": "#ffe8cc", "value": "#fff4c2"}
 DIFF_LEGEND = ("**missing**: in the documented result, not in the live one · **extra**: only in the live one · "
                "**type**: a different JSON type · **value**: same type, another value")
-PANEL_HEIGHT = 300
+PANEL_HEIGHT = 420
+PANEL_MAX_LINES = 16  # longer than this, the two panels get PANEL_HEIGHT and scroll
 
 
 @dataclass
@@ -157,12 +158,12 @@ def preset_card(preset: Preset) -> None:
     """One preset: what it is, its buttons, its prompts; below, its last run beside the documented result."""
     key = uid(preset)
     with st.container(border=True, key=state.preset_key("card", key)):
-        col_text, col_buttons = st.columns([4, 1], vertical_alignment="top")
+        col_text, col_buttons = st.columns([3, 1], vertical_alignment="top")
         with col_text:
             st.markdown(f"**{md_escape(preset.title)}**")
             badges(preset)
             if preset.description:
-                st.caption(md_escape(preset.description))
+                st.caption(md_escape(short_description(preset.description)))
         with col_buttons:
             opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_open,
                                args=(preset,), icon=":material/open_in_new:", width="stretch",
@@ -190,8 +191,17 @@ def preset_card(preset: Preset) -> None:
             run_view(preset, views)
 
 
+def short_description(text: str, limit: int = 200) -> str:
+    """The first sentence (the whole text is in the card's details): 21 cards must stay scannable."""
+    end = text.find(". ")
+    first = text if end < 0 else text[: end + 1]
+    return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
+
+
 def request_details(preset: Preset) -> None:
     """What the preset sends (every step), and the reference's code sample it comes from."""
+    if preset.description:
+        st.markdown(md_escape(preset.description))
     steps = [("", preset), *((f"Step {i + 2}: {f.title}", f) for i, f in enumerate(preset.followups))]
     for title, fields in steps:
         if title:
@@ -270,16 +280,22 @@ def run_view(preset: Preset, views: list[StepView]) -> None:
 def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
     result = entry.result
     cmp = compare_to_documented(step.documented, step.expect, result)
+    # Side by side at the same height; a long side (a whole response body) scrolls instead of
+    # pushing the comparison below far down the page.
+    doc = step.documented
+    texts = [doc.return_result if doc is not None else "", result.content or ""]
+    if doc is not None and doc.has_value and doc.kind != "content":
+        texts[0] += "\n" + json.dumps(doc.value, indent=2)
+    height = PANEL_HEIGHT if max(t.count("\n") + 1 for t in texts) > PANEL_MAX_LINES else "stretch"
     col_doc, col_live = st.columns(2)
-    with col_doc, st.container(border=True, height=PANEL_HEIGHT):
-        documented_panel(step.documented)
-    with col_live, st.container(border=True, height=PANEL_HEIGHT):
+    with col_doc, st.container(border=True, height=height):
+        documented_panel(doc)
+    with col_live, st.container(border=True, height=height):
         live_panel(step, entry, cmp.error_matches)
     expectation_line(step.expect, cmp.problems)
     thinking_note(step, result)
     if cmp.rows is None:
         st.caption(md_escape(cmp.note))
-        doc = step.documented
         if doc is not None and doc.kind in ("content", "response_body", "printed") and result.content:
             diff = text_diff(doc.return_result, result.content, "documented", "live")
             if diff:

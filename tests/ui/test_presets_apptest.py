@@ -1,0 +1,431 @@
+"""The presets page through ``streamlit.testing`` (AppTest): browse, open in the playground, run here
+beside the documented result, save / export / import.
+
+Runs marked ``engine`` go to the real local engine (``local_engine_url``) through the playground's own
+``results.run_with_progress``; the two-step repair flow is also driven by a fake runner so its display
+is checked whatever the small model answers. User presets are written to a temporary folder
+(``SOP_USER_PRESETS_DIR``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from structured_output.errors import CallError
+from structured_output.presets import assets_dir, filter_presets, get_preset, load_presets, sections
+from structured_output.request import Request
+from structured_output.result import RunResult, finish
+from tests.ui.test_playground_apptest import free_port, plain, texts
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PRESETS_PAGE = "pages/presets.py"
+RUN_TIMEOUT_S = 300
+ALL = load_presets()
+MISSING_JSON = ("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
+                "'json_object'.")
+
+
+def uid(preset_id: str, origin: str = "shipped") -> str:
+    return f"{origin}__{preset_id}"
+
+
+def shown_ids(at: AppTest) -> list[str]:
+    """The presets whose cards are on the page, by their Open buttons' keys."""
+    prefix = state.preset_key("open", "")
+    return [b.key.removeprefix(prefix) for b in at.button if b.key and b.key.startswith(prefix)]
+
+
+def _presets_with_sidebar() -> None:
+    """The sidebar, then the presets page: AppTest drops sidebar elements on the second run of an
+    ``st.navigation`` app, so the key test drives the sidebar through this harness (as the
+    playground's tests do)."""
+    import runpy
+    from pathlib import Path
+
+    import components
+    from components import connection, state
+
+    state.init_defaults()
+    connection.sidebar()
+    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "pages" / "presets.py"))
+
+
+@pytest.fixture
+def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "my-presets"
+    monkeypatch.setenv("SOP_USER_PRESETS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def make_app(monkeypatch: pytest.MonkeyPatch, user_dir: Path) -> Callable[..., AppTest]:
+    """The app on the presets page, pointed at an engine port (by default a closed one, no auto start)."""
+
+    def make(engine_url: str | None = None, *, nav: bool = True) -> AppTest:
+        port = urlparse(engine_url).port if engine_url else free_port()
+        monkeypatch.setenv("SOP_LOCAL_ENGINE_PORT", str(port))
+        monkeypatch.setenv("SOP_LOCAL_ENGINE_AUTOSTART", "0")
+        monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+        if nav:
+            at = AppTest.from_file(APP, default_timeout=60)
+            at.run()
+            at.switch_page(PRESETS_PAGE)
+        else:
+            at = AppTest.from_function(_presets_with_sidebar, default_timeout=60)
+        at.run()
+        assert not at.exception, at.exception
+        return at
+
+    return make
+
+
+@pytest.fixture
+def engine_app(make_app: Callable[..., AppTest], local_engine_url: str) -> Iterator[AppTest]:
+    yield make_app(local_engine_url)
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str | None]]:
+    """What download buttons hand to the browser: (data, file name), recorded as AppTest stores it."""
+    seen: list[tuple[bytes, str | None]] = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self: Any, path_or_data: Any, mimetype: str, kind: Any, filename: str | None = None) -> str:
+        if isinstance(path_or_data, bytes):
+            seen.append((path_or_data, filename))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return seen
+
+
+def open_preset(at: AppTest, preset_id: str, origin: str = "shipped") -> None:
+    at.button(key=state.preset_key("open", uid(preset_id, origin))).click().run()
+    assert not at.exception, at.exception
+
+
+def back_to_presets(at: AppTest) -> None:
+    at.switch_page(PRESETS_PAGE).run()
+    assert not at.exception, at.exception
+
+
+# ---------------------------------------------------------------- browsing
+
+def test_every_preset_is_listed_with_title_section_mode_model_and_protocol(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    assert shown_ids(at) == [uid(p.id) for p in sorted(ALL, key=lambda p: sections(ALL).index(p.section))]
+    page = texts(at)
+    assert f"{len(ALL)} of {len(ALL)} presets" in page
+    for section in sections(ALL):
+        assert f"#### {section}" in [plain(m.value) for m in at.markdown]
+    markdown = " ".join(plain(m.value) for m in at.markdown)
+    for p in ALL:
+        assert f"**{p.title}**" in markdown
+    image = get_preset("image-ticket-invoice-native")
+    badges = [plain(m.value) for m in at.markdown if "-badge[" in m.value]
+    for label in (image.section, "JSON Object", image.model, "DashScope native", "1 image"):
+        assert any(label in b for b in badges), label
+    assert "A multimodal model (qwen3-vl-plus) reads a receipt image" in page or "The same receipt" in page
+
+
+def test_filter_by_mode_and_section_and_search(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.selectbox(key=state.PRESETS_MODE).set_value("json_schema").run()
+    expected = filter_presets(ALL, mode="json_schema")
+    assert sorted(shown_ids(at)) == sorted(uid(p.id) for p in expected) and len(expected) >= 6
+    assert f"{len(expected)} of {len(ALL)} presets" in texts(at)
+
+    at.selectbox(key=state.PRESETS_SECTION).set_value("Configuration guide").run()
+    assert sorted(shown_ids(at)) == sorted(uid(p.id) for p in filter_presets(ALL, mode="json_schema",
+                                                                              section="Configuration guide"))
+    at.selectbox(key=state.PRESETS_MODE).set_value("all").run()
+    at.selectbox(key=state.PRESETS_SECTION).set_value("all").run()
+
+    at.text_input(key=state.PRESETS_SEARCH).input("receipt").run()  # in the description
+    assert set(shown_ids(at)) == {uid("image-ticket-invoice-compatible"), uid("image-ticket-invoice-native")}
+    at.text_input(key=state.PRESETS_SEARCH).input("basketball qwen-flash").run()  # prompt text and model, all words
+    assert set(shown_ids(at)) == {uid(p.id) for p in filter_presets(ALL, "basketball qwen-flash")}
+    at.text_input(key=state.PRESETS_SEARCH).input("no such preset anywhere").run()
+    assert shown_ids(at) == [] and "No preset matches" in texts(at)
+    assert not at.exception
+
+
+# ---------------------------------------------------------------- open in the playground
+
+def test_open_in_playground_loads_every_field(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    version = at.session_state[state.EDITOR_VERSION]
+    open_preset(at, "image-ticket-invoice-native")
+    ss = at.session_state
+    preset = get_preset("image-ticket-invoice-native")
+    assert "Structured output playground" in texts(at)  # switched to the playground page
+    assert ss[state.ENDPOINT] == "local" and ss[state.PROTOCOL] == "native"
+    assert ss[state.MODEL] == "qwen3-vl-plus" and ss[state.MODE] == "json_object"
+    assert ss[state.SYSTEM_PROMPT] == preset.system_prompt and ss[state.USER_TEXT] == preset.user_text
+    assert ss[state.SCHEMA_TEXT] == preset.schema_text
+    [image] = ss[state.IMAGES]
+    assert image.data == (assets_dir() / "receipt.png").read_bytes() and image.mime == "image/png"
+    assert image.name == "receipt.png" and image.url is None
+    assert ss[state.SET_MAX_TOKENS] is False and ss[state.SET_TEMPERATURE] is False
+    assert ss[state.THINKING] == "default" and ss[state.STREAM] is False
+    assert ss[state.EDITOR_VERSION] == version + 1  # the editors remount with the preset's text
+    assert ss[state.CURRENT] is None  # no stale result of another request under these prompts
+    assert "receipt.png" in texts(at)  # the image panel shows it
+
+    back_to_presets(at)
+    open_preset(at, "json-schema-user-info")
+    preset = get_preset("json-schema-user-info")
+    assert ss[state.MODE] == "json_schema" and ss[state.MODEL] == "qwen-plus" and ss[state.PROTOCOL] == "compatible"
+    assert ss[state.SCHEMA_NAME] == preset.schema_name and ss[state.STRICT] is preset.strict
+    assert json.loads(ss[state.SCHEMA_TEXT]) == preset.json_schema and ss[state.IMAGES] == []
+
+    back_to_presets(at)
+    open_preset(at, "going-live-max-tokens-truncated")
+    assert ss[state.SET_MAX_TOKENS] is True and ss[state.MAX_TOKENS] == 8
+
+    back_to_presets(at)
+    open_preset(at, "faq-thinking-repair")
+    assert ss[state.THINKING] == "on" and ss[state.STREAM] is True and ss[state.MODE] == "none"
+
+
+def test_open_keeps_a_dashscope_region_but_not_a_custom_server(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.session_state[state.ENDPOINT] = "intl"
+    at.run()
+    open_preset(at, "getting-started-native")
+    assert at.session_state[state.ENDPOINT] == "intl" and at.session_state[state.PROTOCOL] == "native"
+    at.session_state[state.ENDPOINT] = "custom"
+    back_to_presets(at)
+    open_preset(at, "getting-started-compatible")
+    assert at.session_state[state.ENDPOINT] == "local" and at.session_state[state.MODEL] == "qwen-flash"
+
+
+# ---------------------------------------------------------------- save, export, import
+
+def test_save_export_import_round_trip(make_app: Callable[..., AppTest], user_dir: Path,
+                                       downloads: list[tuple[bytes, str | None]]) -> None:
+    at = make_app()
+    ss = at.session_state
+    ss[state.MODEL] = "qwen-plus"
+    ss[state.MODE] = "json_schema"
+    ss[state.SCHEMA_NAME] = "person"
+    ss[state.SYSTEM_PROMPT] = "Extract the person."
+    ss[state.USER_TEXT] = "I am Jane Smith, 30."
+    ss[state.SET_TEMPERATURE] = True
+    ss[state.TEMPERATURE] = 0.2
+    at.run()
+    at.text_input(key=state.PRESETS_SAVE_TITLE).input("Jane, strict").run()
+    at.text_input(key=state.PRESETS_SAVE_DESCRIPTION).input("My own test preset").run()
+    at.button(key=state.PRESETS_SAVE_BUTTON).click().run()
+    path = user_dir / "user-jane-strict.json"
+    assert path.is_file()
+    assert any("Saved “Jane, strict”" in plain(s.value) for s in at.success)
+    saved = json.loads(path.read_text())
+    assert saved["model"] == "qwen-plus" and saved["mode"] == "json_schema" and saved["schema_name"] == "person"
+    assert saved["temperature"] == 0.2 and saved["section"] == "My presets" and "endpoint" not in saved
+
+    # it is listed, marked as the user's, and filterable by its section
+    assert uid("user-jane-strict", "user") in shown_ids(at)
+    at.selectbox(key=state.PRESETS_SECTION).set_value("My presets").run()
+    assert shown_ids(at) == [uid("user-jane-strict", "user")]
+    assert f"{len(ALL) + 1} presets (1 of them yours)" in texts(at)
+
+    # export it: one self-contained file
+    at.multiselect(key=state.PRESETS_EXPORT_PICK).select(uid("user-jane-strict", "user")).run()
+    button = at.get("download_button")[0]
+    assert button.label == "Download 1 preset (JSON)" and not button.disabled
+    data, name = downloads[-1]
+    assert name == "user-jane-strict.json" and json.loads(data)["title"] == "Jane, strict"
+
+    # delete it, then import the exported file: it comes back
+    at.button(key=state.preset_key("delete", uid("user-jane-strict", "user"))).click().run()
+    assert not path.exists() and uid("user-jane-strict", "user") not in shown_ids(at)
+    at.file_uploader[0].set_value(("jane.json", data, "application/json")).run()
+    assert not at.exception, at.exception
+    assert any("Imported “Jane, strict” from jane.json" in plain(s.value) for s in at.success)
+    assert path.is_file() and uid("user-jane-strict", "user") in shown_ids(at)
+
+    # a shipped preset exported with its image embedded imports as a user preset with the same image
+    at.multiselect(key=state.PRESETS_EXPORT_PICK).set_value([uid("image-ticket-invoice-compatible")]).run()
+    data, _ = downloads[-1]
+    assert json.loads(data)["images"][0]["data_b64"]
+    at.file_uploader[0].set_value(("receipt-preset.json", data, "application/json")).run()
+    assert (user_dir / "image-ticket-invoice-compatible.json").is_file()
+    assert uid("image-ticket-invoice-compatible", "user") in shown_ids(at)
+
+
+def test_bad_import_names_the_field_and_keeps_the_page_usable(make_app: Callable[..., AppTest],
+                                                              user_dir: Path) -> None:
+    at = make_app()
+    bad = {"format": 1, "id": "x", "title": "Bad", "section": "S", "model": "qwen-flash", "mode": "json_objekt",
+           "expect": {"outcome": "json"}}
+    at.file_uploader[0].set_value(("bad.json", json.dumps(bad).encode(), "application/json")).run()
+    assert not at.exception, at.exception
+    errors = " ".join(plain(e.value) for e in at.error)
+    assert "Not imported: bad.json: field `mode` must be one of none, json_object, json_schema" in errors
+    assert "'json_objekt'" in errors
+    at.file_uploader[0].set_value(("broken.json", b'{"id": ', "application/json")).run()
+    assert "broken.json: not valid JSON" in " ".join(plain(e.value) for e in at.error)
+    assert not user_dir.exists() or not list(user_dir.glob("*.json"))
+    # the page still works: filters, other tabs
+    at.text_input(key=state.PRESETS_SEARCH).input("receipt").run()
+    assert len(shown_ids(at)) == 2 and not at.exception
+
+    # a valid file full of markup: stored as data, shown as text, nothing rendered or run
+    evil = dict(bad, id="evil", mode="json_object", title="<script>alert(1)</script> [x](http://evil.example)",
+                description="**bold** <img src=x onerror=alert(1)>")
+    at.file_uploader[0].set_value(("evil.json", json.dumps(evil).encode(), "application/json")).run()
+    at.text_input(key=state.PRESETS_SEARCH).input("").run()
+    assert uid("evil", "user") in shown_ids(at)
+    for kind in ("markdown", "caption", "success", "error"):
+        for e in getattr(at, kind):  # every markup character arrives escaped
+            assert not re.search(r"(?<!\\)<(script|img)", e.value) and "](http://evil" not in e.value
+    assert any("<script>alert(1)</script> [x](http://evil.example)" in plain(m.value) for m in at.markdown)
+
+
+def test_a_typed_key_never_reaches_the_saved_preset(make_app: Callable[..., AppTest], user_dir: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "sk-presets-never-saved-0123456789"
+    at = make_app(nav=False)
+    at.selectbox(key=state.ENDPOINT).set_value("intl").run()
+    at.text_input(key=state.KEY_INPUT).input(secret).run()
+    assert at.session_state[state.DASHSCOPE_KEY] == secret
+    at.text_input(key=state.PRESETS_SAVE_TITLE).input("with a key around").run()
+    at.button(key=state.PRESETS_SAVE_BUTTON).click().run()
+    at.selectbox(key=state.ENDPOINT).set_value("custom").run()
+    at.text_input(key=state.CUSTOM_URL).input("http://127.0.0.1:9/v1").run()
+    at.session_state[state.CUSTOM_MODEL] = "my-model"  # the playground's model field
+    at.text_input(key=state.KEY_INPUT).input(secret + "-custom").run()
+    monkeypatch.setenv("DASHSCOPE_API_KEY", secret + "-env")
+    at.text_input(key=state.PRESETS_SAVE_TITLE).input("custom server").run()
+    at.button(key=state.PRESETS_SAVE_BUTTON).click().run()
+    files = sorted(user_dir.glob("*.json"))
+    assert [f.name for f in files] == ["user-custom-server.json", "user-with-a-key-around.json"]
+    for f in files:
+        text = f.read_text()
+        assert "sk-presets" not in text and "127.0.0.1:9" not in text and "key" not in json.loads(text)
+    assert json.loads(files[0].read_text())["model"] == "my-model"
+    assert secret not in texts(at)
+
+
+# ---------------------------------------------------------------- run here (real engine)
+
+@pytest.mark.engine
+def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: AppTest) -> None:
+    at = engine_app
+    preset = get_preset("getting-started-compatible")
+    at.button(key=state.preset_key("run", uid(preset.id))).click().run(timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "**Documented** :gray[· the reference]" in [m.value for m in at.markdown]
+    assert any(m.value.startswith("**Live** :gray[· qwen") for m in at.markdown)
+    assert "the message content the reference shows" in page and "served by" in page
+    assert '"name": "Alex Brown"' in " ".join(c.value for c in at.code)  # the documented content
+    [entry] = at.session_state[state.HISTORY].entries  # the run is in the playground's history
+    assert entry.request.model == "qwen-flash" and entry.request.endpoint == "local"
+    assert entry.result.content in [c.value for c in at.code]  # the live content, as text
+    assert "Expected outcome: JSON that parses: **as documented**." in page
+    if entry.result.parse.value == preset.documented.value:
+        assert "Same keys, types and values as the documented result." in page
+    else:
+        table = at.dataframe[0].value
+        assert list(table.columns) == ["path", "kind", "documented", "live"]
+        assert set(table["kind"]) <= {"missing", "extra", "type", "value"} and len(table) >= 1
+        assert "difference" in page and "**missing**: in the documented result" in page
+    # the full panels, as in the playground
+    for title in ("Raw response", "Parsed result", "Validation"):
+        assert f"**{title}**" in [m.value for m in at.markdown]
+    # opening it now shows this run in the playground
+    open_preset(at, preset.id)
+    assert at.session_state[state.CURRENT] == entry.id and "Run #1" in texts(at)
+
+
+@pytest.mark.engine
+def test_missing_json_preset_shows_the_documented_error_beside_the_live_400(engine_app: AppTest) -> None:
+    at = engine_app
+    at.button(key=state.preset_key("run", uid("missing-json-keyword-error"))).click().run(timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    errors = [plain(e.value) for e in at.error]
+    assert errors.count(MISSING_JSON) == 2  # documented, and the server's own message, side by side
+    page = texts(at)
+    assert "the error text the reference quotes" in page and "the server's error: HTTP 400" in page
+    assert "Word for word the documented error." in page
+    assert "Expected outcome: the call is refused (HTTP 400): **as documented**." in page
+
+
+@pytest.mark.engine
+def test_truncated_preset_shows_the_cut(engine_app: AppTest) -> None:
+    at = engine_app
+    at.button(key=state.preset_key("run", uid("going-live-max-tokens-truncated"))).click().run(timeout=RUN_TIMEOUT_S)
+    page = texts(at)
+    assert "Cut off by max_tokens before the JSON closed." in page
+    assert "cut off (finish reason length): does not parse" in page
+    assert "The output was cut off" in page  # the full panels say it too
+    assert "**as documented**" in page and "describes the behaviour" in page
+
+
+# ---------------------------------------------------------------- the two-step repair flow (fake runner)
+
+@pytest.fixture
+def fake_runs(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], list[Request]]:
+    """Replace the playground's runner: answers by model name, records what was sent."""
+    import components.results
+
+    def install(answers: dict[str, str]) -> list[Request]:
+        sent: list[Request] = []
+
+        def fake(req: Request, api_key: str | None) -> RunResult:
+            sent.append(req)
+            answer = answers[req.model]
+            if answer.startswith("error:"):
+                return finish(RunResult(error=CallError("http", answer[6:], "", 400), latency_s=0.1), None)
+            return finish(RunResult(content=answer, finish_reason="stop", served_by="fake", latency_s=0.1),
+                          req.schema())
+
+        monkeypatch.setattr(components.results, "run_with_progress", fake)
+        return sent
+
+    return install
+
+
+def test_repair_flow_shows_both_steps_and_says_thinking_did_not_happen(
+        make_app: Callable[..., AppTest], fake_runs: Callable[[dict[str, str]], list[Request]]) -> None:
+    thinking_answer = "Name: Alex Brown; age: 34 years old; email alexbrown@example.com"
+    sent = fake_runs({"qwen-plus": thinking_answer,
+                      "qwen-flash": '{"info": {"name": "Alex Brown", "age": "34 years old"}}'})
+    at = make_app()
+    at.button(key=state.preset_key("run", uid("faq-thinking-repair"))).click().run()
+    assert not at.exception, at.exception
+    assert [(r.model, r.mode, r.enable_thinking) for r in sent] == [("qwen-plus", "none", True),
+                                                                   ("qwen-flash", "json_object", None)]
+    assert sent[1].user_text == thinking_answer
+    headings = [plain(m.value) for m in at.markdown if m.value.startswith("##### Step")]
+    assert headings == ["##### Step 1 · qwen-plus, no response_format, thinking on",
+                        "##### Step 2 · Repair the answer with a JSON Object call"]
+    page = texts(at)
+    assert "No reasoning came back: the local engine accepts `enable_thinking`" in page
+    assert "does not parse as JSON" in page and "parses as JSON" in page
+    assert page.count("**as documented**") == 2
+    assert len(at.session_state[state.HISTORY]) == 2
+
+
+def test_repair_step_is_not_run_when_step_one_parses(make_app: Callable[..., AppTest],
+                                                     fake_runs: Callable[[dict[str, str]], list[Request]]) -> None:
+    sent = fake_runs({"qwen-plus": '{"info": {"name": "Alex Brown"}}', "qwen-flash": '{"fixed": true}'})
+    at = make_app()
+    at.button(key=state.preset_key("run", uid("faq-thinking-repair"))).click().run()
+    assert len(sent) == 1 and "Not run: the previous answer already parses as JSON" in texts(at)
+    at.checkbox(key=state.preset_key("run_unneeded", uid("faq-thinking-repair"))).check().run()
+    at.button(key=state.preset_key("run", uid("faq-thinking-repair"))).click().run()
+    assert len(sent) == 3 and sent[-1].model == "qwen-flash" and "Not run" not in texts(at)
