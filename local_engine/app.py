@@ -198,6 +198,8 @@ def _headers(engine: Engine, job: Job, request_id: str) -> dict[str, str]:
     headers = {"X-Request-Id": request_id, "X-Local-Engine-Model": engine.serving_label(job.req.model)}
     if job.req.protocol == "native":
         headers["X-DashScope-Request-Id"] = request_id
+    if job.schema_notes:
+        headers["X-Local-Engine-Schema"] = json.dumps("; ".join(job.schema_notes))[1:-1]
     if job.ocr_note:
         headers["X-Local-Engine-OCR"] = job.ocr_note
         headers["X-Local-Engine-OCR-Text"] = urllib.parse.quote(job.ocr_text[:OCR_TEXT_HEADER_CHARS])
@@ -283,9 +285,10 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
         completion, trace.stats = task.result()
         for event in writer.finish(completion):
             yield event
-    except (ClientGone, Cancelled, asyncio.CancelledError):
+    except (ClientGone, Cancelled):
+        status, detail = 499, "client disconnected; generation stopped"  # nobody left to send to
+    except asyncio.CancelledError:
         status, detail = 499, "client disconnected; generation stopped"
-        cancel.set()
         raise
     except EngineError as e:
         status, detail = e.status, f"{e.native_code}: {e.message}"

@@ -40,6 +40,7 @@ class Job:
     settings: Settings = field(default_factory=lambda: Settings(max_tokens=DEFAULT_MAX_TOKENS))
     ocr_note: str = ""
     ocr_text: str = ""
+    schema_notes: list[str] = field(default_factory=list)
 
 
 class Engine:
@@ -113,7 +114,8 @@ class Engine:
         elif req.mode == "json_schema":
             assert req.schema is not None
             where = ("parameters." if req.protocol == "native" else "") + "response_format.json_schema.schema"
-            matcher = self.grammars.json_schema(req.schema, where)
+            matcher, notes = self.grammars.json_schema(req.schema, where)
+            return Job(req, info, matcher, schema_notes=notes)
         return Job(req, info, matcher)
 
     async def read_images(self, job: Job) -> None:

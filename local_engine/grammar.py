@@ -9,15 +9,15 @@ Two choices keep a tiny model's output tidy without ever leaving the grammar:
   classic way for small models to never finish, cannot happen;
 - JSON Object mode asks for at least one property: ``{}`` is valid JSON but never a useful answer,
   and a base model otherwise likes to close the object at once;
-- in JSON Schema mode an object that declares ``properties`` but says nothing about
-  ``additionalProperties`` gets only its declared keys (``tighten``). The schema allows more, but a
-  base model given the freedom invents keys until ``max_tokens``; every answer that follows the
-  tightened schema still follows the original one. An explicit ``additionalProperties`` is obeyed.
+- in JSON Schema mode the schema first goes through ``schema_rewrites`` (exclusive ``oneOf`` as
+  ``anyOf``, unknown formats dropped, objects kept to their declared keys), each of which keeps
+  every answer valid against the original schema.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -26,10 +26,18 @@ from typing import Any
 import llguidance
 
 from local_engine.errors import bad_request
+from local_engine.schema_rewrites import (
+    drop_format,
+    drop_redundant_not,
+    one_of_as_any_of,
+    require_dependencies,
+    tighten,
+)
 
 JSON_OPTIONS: dict[str, Any] = {"whitespace_flexible": False, "item_separator": ", ", "key_separator": ": "}
 JSON_OBJECT_SCHEMA: dict[str, Any] = {"type": "object", "minProperties": 1}
 _CACHE_SIZE = 128
+_UNKNOWN_FORMAT = re.compile(r"Unknown format: (\S+)")
 
 
 class GrammarError(ValueError):
@@ -49,20 +57,48 @@ class Grammars:
         return self._matcher(JSON_OBJECT_SCHEMA)
 
     def json_schema(self, schema: dict[str, Any], where: str = "response_format.json_schema.schema") \
-            -> llguidance.LLMatcher:
-        """A fresh matcher for ``schema``, or a 400 naming what llguidance cannot handle."""
-        tight = tighten(schema)
-        if tight is not schema:
-            try:
-                return self._matcher(tight)
-            except GrammarError:
-                pass  # the original schema decides what to report
+            -> tuple[llguidance.LLMatcher, list[str]]:
+        """A fresh matcher for ``schema`` and notes on any rewrite, or a 400 naming what llguidance
+        cannot handle."""
         try:
-            return self._matcher(schema)
+            return self.for_schema(schema)
         except GrammarError as e:
             raise bad_request(f"The local engine cannot enforce this JSON Schema: {e}. Simplify the schema "
                               "(see the reference's supported types: string, number, integer, boolean, object, "
                               "array, enum).", where) from None
+
+    def for_schema(self, schema: dict[str, Any]) -> tuple[llguidance.LLMatcher, list[str]]:
+        """Compile ``schema`` through the rewrites; raises ``GrammarError`` with llguidance's reason."""
+        notes: list[str] = []
+        current, exclusive = one_of_as_any_of(schema)
+        if exclusive:
+            notes.append(f"{exclusive} oneOf with mutually exclusive branches enforced as anyOf")
+        current, redundant = drop_redundant_not(current)
+        if redundant:
+            notes.append(f"{redundant} not that excluded nothing dropped")
+        current, deps = require_dependencies(current)
+        if deps:
+            notes.append("dependencies enforced by requiring the dependent properties")
+        error: GrammarError | None = None
+        for _ in range(8):
+            tight = tighten(current)
+            candidates = [tight, current] if tight is not current else [current]
+            for candidate in candidates:
+                try:
+                    matcher = self._matcher(candidate)
+                except GrammarError as e:
+                    error = e
+                    continue
+                if candidate is tight and tight is not current:
+                    notes.append("objects without additionalProperties are limited to their declared properties")
+                return matcher, notes
+            m = _UNKNOWN_FORMAT.match(str(error))
+            if m is None:
+                break
+            current = drop_format(current, m.group(1))
+            notes.append(f"unknown format {m.group(1)!r} ignored (formats are annotations)")
+        assert error is not None
+        raise error
 
     def compile(self, schema: dict[str, Any]) -> llguidance.LLMatcher:
         """Compile without the cache (the benchmark times this); raises ``GrammarError``."""
@@ -90,50 +126,6 @@ class Grammars:
             while len(self._cache) > _CACHE_SIZE:
                 self._cache.popitem(last=False)
         return matcher.deep_copy()
-
-
-_COMBINATORS = ("allOf", "anyOf", "oneOf", "not", "$ref", "if", "then", "else", "dependentSchemas",
-                "dependencies", "unevaluatedProperties", "patternProperties", "propertyNames", "$dynamicRef")
-_SUBSCHEMA_MAPS = ("properties", "$defs", "definitions")
-_SUBSCHEMA_KEYS = ("items", "additionalItems", "contains")
-
-
-def tighten(schema: dict[str, Any]) -> dict[str, Any]:
-    """``schema`` with ``additionalProperties: false`` on plain objects that declare their properties.
-
-    Conservative: nothing changes in a schema that uses ``allOf`` anywhere (branches would exclude
-    each other's keys), nor on an object that combines schemas or requires an undeclared key.
-    Returns ``schema`` itself when nothing changed.
-    """
-    if '"allOf"' in json.dumps(schema):
-        return schema
-    changed = False
-
-    def walk(node: Any) -> Any:
-        nonlocal changed
-        if not isinstance(node, dict):
-            return node
-        out = dict(node)
-        for key in _SUBSCHEMA_MAPS:
-            if isinstance(out.get(key), dict):
-                out[key] = {name: walk(sub) for name, sub in out[key].items()}
-        for key in _SUBSCHEMA_KEYS:
-            if isinstance(out.get(key), dict):
-                out[key] = walk(out[key])
-        if isinstance(out.get("prefixItems"), list):
-            out["prefixItems"] = [walk(sub) for sub in out["prefixItems"]]
-        if isinstance(out.get("additionalProperties"), dict):
-            out["additionalProperties"] = walk(out["additionalProperties"])
-        props = out.get("properties")
-        required = out.get("required") if isinstance(out.get("required"), list) else []
-        if (isinstance(props, dict) and props and "additionalProperties" not in out
-                and not any(k in out for k in _COMBINATORS) and all(r in props for r in required)):
-            out["additionalProperties"] = False
-            changed = True
-        return out
-
-    result = walk(schema)
-    return result if changed else schema
 
 
 def _tidy(message: str) -> str:

@@ -25,6 +25,7 @@ ENGINE_URL_ENV = "SOP_TEST_ENGINE_URL"
 # The first start assembles the model file from its package and builds the tokenizer; a busy 2-core CI
 # machine may also be compiling or running other suites meanwhile.
 ENGINE_START_TIMEOUT_S = float(os.environ.get("SOP_TEST_ENGINE_TIMEOUT", "900"))
+_ENGINE_LOG = pytest.StashKey[Path]()
 
 
 def _free_port() -> int:
@@ -48,7 +49,7 @@ def _health(url: str) -> int | None:
 
 
 @pytest.fixture(scope="session")
-def local_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def local_engine_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of a ready local engine, e.g. ``http://127.0.0.1:40123`` (no trailing slash).
 
     Compatible protocol: ``f"{url}/compatible-mode/v1"``; native: ``f"{url}/api/v1"``.
@@ -66,6 +67,7 @@ def local_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log_path = tmp_path_factory.mktemp("local_engine") / "engine.log"
+    pytestconfig.stash[_ENGINE_LOG] = log_path
     with log_path.open("wb") as log:
         proc = subprocess.Popen([sys.executable, "-m", "local_engine", "--host", "127.0.0.1", "--port", str(port)],
                                 cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
@@ -90,3 +92,9 @@ def local_engine_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             proc.kill()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def local_engine_log(local_engine_url: str, pytestconfig: pytest.Config) -> Path | None:
+    """The log file of the engine this session started (None when reusing ``SOP_TEST_ENGINE_URL``)."""
+    return pytestconfig.stash.get(_ENGINE_LOG, None)

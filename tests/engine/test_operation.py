@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -103,3 +104,16 @@ def test_native_queue_full_is_429_for_the_sdk(local_engine_url: str) -> None:
     assert refused, [s for s, _ in results]
     assert refused[0] is not None and refused[0]["code"] == "Throttling"
     wait_idle(local_engine_url)
+
+
+def test_log_has_one_line_per_request_and_no_traceback(local_engine_log: Path | None) -> None:
+    """Runs last in this module: every request above was logged, none crashed, no key was written."""
+    if local_engine_log is None:
+        pytest.skip("reusing an engine started elsewhere; its log is not ours to read")
+    text = local_engine_log.read_text(errors="replace")
+    assert "Traceback" not in text
+    assert "sk-local" not in text and "Bearer" not in text
+    lines = [line for line in text.splitlines() if " -> " in line]
+    assert any("-> 429" in line for line in lines)
+    assert any("-> 499" in line and "client disconnected" in line for line in lines)
+    assert any("-> 200 stop prompt=" in line and "tok/s" in line for line in lines)

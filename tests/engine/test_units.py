@@ -11,11 +11,17 @@ import pytest
 
 from local_engine.chat import ChatRequest, ImageInput, Message, Part
 from local_engine.errors import EngineError
-from local_engine.grammar import tighten
 from local_engine.guards import JsonShape
 from local_engine.prompting import build_prompt, schema_hint
 from local_engine.rules import check_model, check_request
 from local_engine.scheduler import Scheduler
+from local_engine.schema_rewrites import (
+    drop_format,
+    drop_redundant_not,
+    one_of_as_any_of,
+    require_dependencies,
+    tighten,
+)
 from local_engine.shapes import compatible, native
 from local_engine.stops import StopScanner
 
@@ -175,3 +181,65 @@ def test_scheduler_counts_a_burst_at_once() -> None:
         return [sched.waiting, int(sched.busy)]
 
     assert asyncio.run(scenario()) == [0, 0]
+
+
+def test_exclusive_one_of_becomes_any_of() -> None:
+    by_type = {"oneOf": [{"type": "string"}, {"type": "object"}]}
+    assert one_of_as_any_of(by_type) == ({"anyOf": [{"type": "string"}, {"type": "object"}]}, 1)
+    by_const = {"oneOf": [{"const": 1}, {"const": 2}]}
+    assert one_of_as_any_of(by_const)[1] == 1
+    tagged = {"$defs": {"p": {"type": "object", "required": ["kind"], "properties": {"kind": {"enum": ["point"]}}}},
+              "oneOf": [{"$ref": "#/$defs/p"},
+                        {"type": "object", "required": ["kind"], "properties": {"kind": {"const": "line"}}}]}
+    assert "anyOf" in one_of_as_any_of(tagged)[0]
+
+
+@pytest.mark.parametrize("schema", [
+    {"oneOf": [{"required": ["a"]}, {"required": ["b"]}]},  # {"a", "b"} matches both
+    {"oneOf": [{"type": "integer"}, {"type": "number"}]},
+    {"oneOf": [{}, {"enum": ["x"]}]},
+])
+def test_overlapping_one_of_is_left_alone(schema: dict[str, object]) -> None:
+    assert one_of_as_any_of(schema) == (schema, 0)
+
+
+def test_drop_unknown_format() -> None:
+    schema = {"type": "object", "properties": {"v": {"type": "string", "format": "semver"},
+                                               "d": {"type": "string", "format": "date"}}}
+    dropped = drop_format(schema, "semver")
+    assert "format" not in dropped["properties"]["v"] and dropped["properties"]["d"]["format"] == "date"
+    assert schema["properties"]["v"]["format"] == "semver"
+
+
+def test_tighten_never_narrows_inside_not() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}},
+              "not": {"type": "object", "properties": {"b": {"type": "string"}}}}
+    assert tighten(schema) is schema  # the object has a combinator: left as is
+    nested = {"type": "object", "properties": {"x": {"not": {"properties": {"b": {}}}}}}
+    assert "additionalProperties" not in tighten(nested)["properties"]["x"]["not"]
+
+
+@pytest.mark.parametrize("keyword", ["oneOf", "not", "if", "allOf"])
+def test_tighten_refuses_schemas_where_narrowing_is_unsafe(keyword: str) -> None:
+    """With oneOf, narrowed branches can look exclusive while the originals overlap."""
+    schema = {"$defs": {"a": {"properties": {"login": {}, "password": {}}, "required": ["login"]}},
+              "properties": {"x": {keyword: [{"$ref": "#/$defs/a"}]}}}
+    assert tighten(schema) is schema
+
+
+def test_redundant_not_is_dropped_only_when_redundant() -> None:
+    schema = {"anyOf": [{"type": "string"}, {"type": "array"}], "not": {"type": "object"}}
+    assert drop_redundant_not(schema) == ({"anyOf": [{"type": "string"}, {"type": "array"}]}, 1)
+    meaningful = {"type": ["string", "object"], "not": {"type": "object"}}
+    assert drop_redundant_not(meaningful) == (meaningful, 0)
+
+
+def test_dependencies_become_required() -> None:
+    schema = {"type": "object", "properties": {"a": {}, "b": {}}, "required": ["c"], "dependencies": {"a": ["b"]}}
+    out, n = require_dependencies(schema)
+    assert n == 1 and out["required"] == ["c", "b"] and "dependencies" not in out
+    answer = {"a": 1, "b": 2, "c": 3}
+    jsonschema.validate(answer, out)
+    jsonschema.validate(answer, schema)
+    guarded = {"not": {"type": "null"}, "dependencies": {"a": ["b"]}}
+    assert require_dependencies(guarded) == (guarded, 0)
