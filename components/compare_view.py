@@ -22,9 +22,10 @@ from structured_output.result import RunResult
 
 VERDICT_COLORS = {"valid": "green", "parsed": "green", "invalid": "orange", "not JSON": "red", "truncated": "red",
                   "error": "red"}
+HEADER_HEIGHT = 96
 OUTPUT_HEIGHT = 190
 PARSED_HEIGHT = 330
-VALIDATION_HEIGHT = 170
+VALIDATION_HEIGHT = 210
 FALLBACK_MODELS = ("qwen-plus", "qwen-flash", "qwen3-max", "local-gemma3-270m")
 
 
@@ -110,21 +111,24 @@ def _verdict_badge(verdict: str) -> None:
     st.badge(verdict, color=VERDICT_COLORS.get(verdict, "gray"))
 
 
-def _figures(result: RunResult) -> None:
+def _figures(result: RunResult) -> str:
+    """Latency and tokens in one short line (a column is narrow)."""
     facts = dict(run_facts(result))
-    st.markdown(f":gray[Latency] **{md_escape(facts['Latency'])}** &nbsp;·&nbsp; "
-                f":gray[Tokens] **{md_escape(facts['Tokens'])}**")
+    u = result.usage
+    tokens = f"{u.output_tokens} tokens out, {u.input_tokens or 0} in" if u.output_tokens is not None else "no tokens"
+    return f"{md_escape(facts['Latency'])} · {md_escape(tokens)}"
 
 
 def column_view(i: int, outcome: Outcome, diff_note: str) -> None:
     """One column: title and verdict, figures, the output as text, the parsed result (strict parse error
     with its position and the lenient recovery, when it failed), validation, the raw response."""
     r = outcome.result
-    with st.container(horizontal=True, vertical_alignment="center", gap="small"):
-        st.markdown(f"**{letter(i)} · {md_escape(outcome.label)}**")
-        _verdict_badge(r.verdict)
-    _figures(r)
-    st.caption(diff_note)
+    # a fixed height keeps the panels of every column level, whatever wraps in the heading
+    with st.container(height=HEADER_HEIGHT, border=False, key=f"cmp_col{i}_head"):
+        with st.container(horizontal=True, vertical_alignment="center", gap="small"):
+            st.markdown(f"**{letter(i)} · {md_escape(outcome.label)}**")
+            _verdict_badge(r.verdict)
+        st.caption(f"{_figures(r)}  \n{diff_note}")
     if r.error is not None:
         with st.container(height=OUTPUT_HEIGHT + PARSED_HEIGHT + VALIDATION_HEIGHT, border=True,
                           key=f"cmp_col{i}_error"):
@@ -149,7 +153,7 @@ def _diff_note(i: int, base: int | None, diffs: list[list[DiffRow] | None], outc
     if p is None or not p.ok:
         return "Not compared: the output is not JSON."
     if base is None or i == base:
-        return "The baseline the other columns are compared with."
+        return "The baseline for differences."
     rows = diffs[i]
     if not rows:
         return f":green[Same parsed result as {letter(base)}.]"

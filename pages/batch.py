@@ -21,20 +21,21 @@ with col_rows, st.container(border=True):
 with col_template, st.container(border=True):
     base, _ = batch_panel.template_input()
     column, template = batch_panel.fill_input(rows)
-    col_repeat, col_modes = st.columns([1, 2])
+    modes = st.pills("Modes", MODES, selection_mode="multi", key=state.BATCH_MODES, persist_state="session",
+                     format_func=MODE_LABELS.get,
+                     help=f"Every row runs in each mode picked. None picked: the template's mode "
+                          f"({MODE_LABELS.get(base.mode, base.mode)}).") or []
+    col_repeat, col_concurrency = st.columns([1, 2], vertical_alignment="bottom")
     repeat = col_repeat.number_input("Repeat each row", 1, 100, key=state.BATCH_REPEAT, persist_state="session",
                                      help="Run every row this many times, to see how often the output breaks.")
-    with col_modes:
-        modes = st.pills("Modes", MODES, selection_mode="multi", key=state.BATCH_MODES, persist_state="session",
-                         format_func=MODE_LABELS.get,
-                         help=f"Every row runs in each mode picked. None picked: the template's mode "
-                              f"({MODE_LABELS.get(base.mode, base.mode)}).") or []
-    if base.endpoint == "local":
-        concurrency = 1
-        st.caption(":material/memory: One row at a time: the local engine serves one request at a time.")
-    else:
-        concurrency = st.slider("Requests at once", 1, REMOTE_MAX_CONCURRENCY, key=state.BATCH_CONCURRENCY,
-                                persist_state="session", help="Bounded so a remote endpoint is not flooded (429).")
+    with col_concurrency:
+        if base.endpoint == "local":
+            concurrency = 1
+            st.caption(":material/memory: One row at a time: the local engine serves one request at a time.")
+        else:
+            concurrency = st.slider("Requests at once", 1, REMOTE_MAX_CONCURRENCY, key=state.BATCH_CONCURRENCY,
+                                    persist_state="session",
+                                    help="Bounded so a remote endpoint is not flooded (429).")
 
 items, problem = [], ""
 if not rows:
@@ -53,8 +54,9 @@ problem = problem or (blocking[0].message if blocking else "")
 job: BatchJob | None = ss[state.BATCH_JOB]
 running = job is not None and job.running
 col_run, col_why = st.columns([1, 5], vertical_alignment="center")
-clicked = col_run.button(f"Run {len(items)} rows" if items else "Run", type="primary", icon=":material/play_arrow:",
-                         key=state.BATCH_RUN_BUTTON, disabled=bool(problem) or running, width="stretch")
+run_label = f"Run {len(items)} row{'s' if len(items) != 1 else ''}" if items else "Run"
+clicked = col_run.button(run_label, type="primary", icon=":material/play_arrow:", key=state.BATCH_RUN_BUTTON,
+                         disabled=bool(problem) or running, width="stretch")
 if problem:
     col_why.caption(f":red[Run is disabled:] {md_escape(problem)}")
 elif items:

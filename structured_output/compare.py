@@ -125,7 +125,7 @@ def lessons(outcomes: list[Outcome]) -> list[str]:
     out: list[str] = []
     for i, o in enumerate(outcomes):
         r, p = o.result, o.result.parse
-        name = f"**{letter(i)}** ({MODE_LABELS.get(o.request.mode, o.request.mode)})"
+        name = f"**{letter(i)} · {MODE_LABELS.get(o.request.mode, o.request.mode)}**"
         if o.request.mode != "none" or r.error is not None or p is None:
             continue
         if p.ok:

@@ -109,11 +109,11 @@ def test_baseline_diffs_and_lessons() -> None:
     assert base == 1 and diffs[0] is None and diffs[1] is None
     assert [(d.path, d.kind) for d in diffs[2] or []] == [("$.age", "added")]
     said = lessons(outs)
-    assert said[0].startswith("**A** (None (plain text)): strict `json.loads` rejects the plain answer at line 1")
+    assert said[0].startswith("**A · None (plain text)**: strict `json.loads` rejects the plain answer at line 1")
     assert "lenient extraction recovers a value" in said[0]
     assert said[-1] == "Structured modes: 2 of 2 answers parse with strict `json.loads`."
     lucky = lessons([_outcome("none", '{"a": 1}'), _outcome("json_object", "", error=True)])
-    assert lucky == ["**A** (None (plain text)): this time the plain answer happened to be valid JSON, but nothing "
+    assert lucky == ["**A · None (plain text)**: this time the plain answer happened to be valid JSON, but nothing "
                      "enforces it. Repeat it on the Batch page to see how often it holds."]
     assert baseline_diffs([_outcome("none", "hi"), _outcome("none", "ho")]) == (None, [None, None])
     assert [letter(i) for i in range(4)] == ["A", "B", "C", "D"]
