@@ -13,6 +13,7 @@ from jsonschema.exceptions import SchemaError
 from local_engine.chat import ChatRequest
 from local_engine.errors import EngineError, bad_request
 from structured_output.catalog import Catalog, ModelInfo, load_catalog
+from structured_output.jsontext import MAX_SCHEMA_DEPTH, depth
 
 # Word for word from the reference (Implementation guide, JSON Object mode).
 JSON_KEYWORD_MESSAGE = ("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
@@ -77,9 +78,15 @@ def _also(info: ModelInfo) -> str:
 
 def check_schema(schema: dict[str, Any], where: str) -> None:
     """Meta-validate against the schema's own draft (2020-12 when it names none)."""
+    if depth(schema) > MAX_SCHEMA_DEPTH:
+        # jsonschema and the grammar compiler both recurse; past this depth they would fail with a 500.
+        raise bad_request(f"The JSON Schema nests more than {MAX_SCHEMA_DEPTH} levels deep; the local engine "
+                          "takes at most that. Flatten it (for example with $defs and $ref).", where)
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
     try:
         cls.check_schema(schema)
+    except RecursionError:
+        raise bad_request("The JSON Schema is too deeply self-referencing to check; simplify it.", where) from None
     except SchemaError as e:
         path = "".join(f"[{p!r}]" if isinstance(p, str) else f"[{p}]" for p in e.path)
         at = f" at schema{path}" if path else ""

@@ -23,9 +23,64 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
     except json.JSONDecodeError as e:
         raise bad_request(f"The request body is not valid JSON: {e.msg} at line {e.lineno}, column {e.colno}.") \
             from None
+    except RecursionError:  # Python's parser recurses: thousands of nested [ or { exhaust the stack
+        raise bad_request(f"The request body nests too deeply to read (more than about "
+                          f"{MAX_BODY_DEPTH} levels); send a flatter JSON object.") from None
     if not isinstance(body, dict):
         raise bad_request(f"The request body must be a JSON object, not {type_name(body)}.")
+    if _depth(body) > MAX_BODY_DEPTH:
+        raise bad_request(f"The request body nests more than {MAX_BODY_DEPTH} levels deep; send a flatter JSON "
+                          "object (a JSON Schema may nest at most 64 levels).")
+    where = _lone_surrogate(body)
+    if where is not None:
+        # JSON may spell half of a UTF-16 pair (\ud800) on its own; such a string is not text, and the
+        # tokenizer (UTF-8) would fail on it much later, so it is refused here with its place.
+        raise bad_request(f"`{where}` holds a lone UTF-16 surrogate escape (such as \\ud800), which is not a "
+                          "Unicode character; send valid text.", where)
     return body
+
+
+MAX_BODY_DEPTH = 128  # a 64-level JSON Schema inside response_format, with room to spare
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth without recursion, stopping once past ``MAX_BODY_DEPTH``."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        node, d = stack.pop()
+        deepest = max(deepest, d)
+        if deepest > MAX_BODY_DEPTH:
+            break
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((c, d + 1) for c in children)
+    return deepest
+
+
+def _lone_surrogate(body: dict[str, Any]) -> str | None:
+    """The dotted path of the first key or string that cannot be encoded as UTF-8, if any."""
+    stack: list[tuple[Any, str]] = [(body, "")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, str):
+            if not _utf8_ok(node):
+                return path or "(body)"
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                key_path = f"{path}.{k}" if path else str(k)
+                if not _utf8_ok(str(k)):
+                    return path or "(body)"
+                stack.append((v, key_path))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}[{i}]") for i, v in enumerate(node))
+    return None
+
+
+def _utf8_ok(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def type_name(value: Any) -> str:
@@ -95,8 +150,10 @@ def get_float(d: dict[str, Any], key: str, where: str, *, lo: float | None = Non
     value = d.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise bad_request(f"`{where}` must be a number, not {type_name(value)}.", where)
+    if not math.isfinite(value):  # Python's json reads NaN and Infinity, which JSON itself does not have
+        raise bad_request(f"`{where}` must be a finite number, not {value}.", where)
     value = float(value)
     if lo is not None and (value < lo or (lo_open and value == lo)):
         bound = f"greater than {lo:g}" if lo_open else f"at least {lo:g}"
