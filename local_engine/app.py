@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from local_engine import rules
+from local_engine import openapi, rules
 from local_engine.chat import ChatRequest, Completion, Protocol
 from local_engine.engine import Engine, Job
 from local_engine.errors import EngineError
@@ -116,17 +116,17 @@ def create_app(engine: Engine) -> FastAPI:
     async def models() -> JSONResponse:
         return JSONResponse(compatible.models_list(rules.served_model_names(engine.catalog)))
 
-    @app.post("/compatible-mode/v1/chat/completions")
+    @app.post("/compatible-mode/v1/chat/completions", openapi_extra=openapi.COMPATIBLE_OPERATION)
     async def chat_completions(request: Request) -> Response:
         return await _serve(engine, request, "compatible", compatible.parse_request)
 
-    @app.post("/api/v1/services/aigc/text-generation/generation")
+    @app.post("/api/v1/services/aigc/text-generation/generation", openapi_extra=openapi.NATIVE_OPERATION)
     async def text_generation(request: Request) -> Response:
         stream = _native_stream(request)
         return await _serve(engine, request, "native-text",
                             lambda body: native.parse_request(body, multimodal=False, stream=stream))
 
-    @app.post("/api/v1/services/aigc/multimodal-generation/generation")
+    @app.post("/api/v1/services/aigc/multimodal-generation/generation", openapi_extra=openapi.NATIVE_OPERATION)
     async def multimodal_generation(request: Request) -> Response:
         stream = _native_stream(request)
         return await _serve(engine, request, "native-multimodal",
