@@ -283,7 +283,10 @@ def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
     # Side by side at the same height; a long side (a whole response body) scrolls instead of
     # pushing the comparison below far down the page.
     doc = step.documented
-    texts = [doc.return_result if doc is not None else "", result.content or ""]
+    live = result.content or ""
+    if result.parse is not None and result.parse.ok:
+        live = json.dumps(result.parse.value, indent=2)
+    texts = [doc.return_result if doc is not None else "", live]
     if doc is not None and doc.has_value and doc.kind != "content":
         texts[0] += "\n" + json.dumps(doc.value, indent=2)
     height = PANEL_HEIGHT if max(t.count("\n") + 1 for t in texts) > PANEL_MAX_LINES else "stretch"
@@ -310,7 +313,10 @@ def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
     styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS.get(kind, 'transparent')}",
                              subset=["kind"])
     st.dataframe(styled, hide_index=True, width="stretch",
-                 column_config={"path": st.column_config.TextColumn(width="medium")})
+                 column_config={"path": st.column_config.TextColumn(width="medium"),
+                                "kind": st.column_config.TextColumn(width="small"),
+                                "documented": st.column_config.TextColumn(width="large"),
+                                "live": st.column_config.TextColumn(width="large")})
     st.caption(DIFF_LEGEND)
 
 
@@ -350,11 +356,16 @@ def live_panel(step: PresetStep, entry: HistoryEntry, error_matches: bool | None
     verdicts = {"valid": "parses and is valid against the schema", "invalid": "parses, but breaks the schema",
                 "parsed": "parses as JSON", "not JSON": "does not parse as JSON",
                 "truncated": "cut off (finish reason length): does not parse"}
-    st.caption(f"the message content · {verdicts.get(r.verdict, r.verdict)}")
+    parsed = r.parse is not None and r.parse.ok
+    # Indented like the documented side so the two line up; as received in the other tab.
+    shown = " (shown indented; the raw text is in the next tab)" if parsed else ""
+    st.caption(f"the message content · {verdicts.get(r.verdict, r.verdict)}{shown}")
     if r.truncated:
         st.warning("Cut off by max_tokens before the JSON closed.", icon=":material/content_cut:")
-    if r.content:
-        st.code(r.content, language="json" if r.parse is not None and r.parse.ok else None, wrap_lines=True)
+    if parsed:
+        st.code(json.dumps(r.parse.value, indent=2, ensure_ascii=False), language="json", wrap_lines=True)
+    elif r.content:
+        st.code(r.content, language=None, wrap_lines=True)
     else:
         st.caption("The answer is empty.")
 
@@ -441,7 +452,8 @@ def export_form(presets: list[Preset]) -> None:
         data, name = export_preset(chosen[0]), f"{chosen[0].id}.json"
     else:
         data, name = (export_presets(chosen) if chosen else b""), "presets.json"
-    st.download_button(f"Download {len(chosen)} preset{'s' if len(chosen) != 1 else ''} (JSON)", data,
+    label = f"Download {len(chosen)} preset{'s' if len(chosen) != 1 else ''} (JSON)" if chosen else "Download (JSON)"
+    st.download_button(label, data,
                        file_name=name, mime="application/json", key="presets.export", disabled=not chosen,
                        icon=":material/download:", on_click="ignore")
 

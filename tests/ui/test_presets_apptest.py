@@ -334,7 +334,8 @@ def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: App
     assert '"name": "Alex Brown"' in " ".join(c.value for c in at.code)  # the documented content
     [entry] = at.session_state[state.HISTORY].entries  # the run is in the playground's history
     assert entry.request.model == "qwen-flash" and entry.request.endpoint == "local"
-    assert entry.result.content in [c.value for c in at.code]  # the live content, as text
+    shown = json.dumps(entry.result.parse.value, indent=2, ensure_ascii=False)
+    assert shown in [c.value for c in at.code]  # the live JSON, indented like the documented side
     assert "Expected outcome: JSON that parses: **as documented**." in page
     if entry.result.parse.value == preset.documented.value:
         assert "Same keys, types and values as the documented result." in page
