@@ -29,6 +29,10 @@ from structured_output.presets import Preset, load_presets, preset_to_request
 from structured_output.request import MODE_LABELS, Request
 
 POLL_S = 0.5
+# what a reader scans first (did it work, why not), then the texts, then the figures; the downloads keep
+# outcome_table's own order
+TABLE_ORDER = ["row", "repeat", "verdict", "parsed_ok", "valid", "first_error", "input", "output", "latency_s",
+               "input_tokens", "output_tokens", "model", "mode"]
 UPLOAD_TYPES = ["csv", "jsonl", "ndjson", "txt"]
 PREVIEW_ROWS = 5
 
@@ -201,6 +205,10 @@ def _filtered(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _mode_label(mode: str) -> str:
+    return MODE_LABELS.get(mode, mode)
+
+
 def results(job: BatchJob) -> None:
     """Filters, the table of rows, the summary by model and mode with charts, and the downloads."""
     outs = job.outcomes()
@@ -210,14 +218,18 @@ def results(job: BatchJob) -> None:
     table = outcome_table(outs)
     shown = _filtered(table)
     st.caption(f"{len(shown)} of {len(table)} rows shown.")
-    st.dataframe(shown, hide_index=True, width="stretch", height=min(38 + 35 * max(len(shown), 1), 420),
+    st.dataframe(shown.assign(mode=shown["mode"].map(_mode_label))[TABLE_ORDER], hide_index=True, width="stretch",
+                 height=min(38 + 35 * max(len(shown), 1), 420),
                  column_config={
+                     "verdict": st.column_config.TextColumn(width="small"),
+                     "first_error": st.column_config.TextColumn("first error", width="medium"),
                      "input": st.column_config.TextColumn(width="medium"),
                      "output": st.column_config.TextColumn(width="medium"),
-                     "first_error": st.column_config.TextColumn("first error", width="medium"),
-                     "parsed_ok": st.column_config.CheckboxColumn("parsed"),
-                     "valid": st.column_config.CheckboxColumn("valid"),
+                     "parsed_ok": st.column_config.CheckboxColumn("parsed", width="small"),
+                     "valid": st.column_config.CheckboxColumn("valid", width="small"),
                      "latency_s": st.column_config.NumberColumn("latency (s)", format="%.2f"),
+                     "input_tokens": st.column_config.NumberColumn("tokens in"),
+                     "output_tokens": st.column_config.NumberColumn("tokens out"),
                  })
     col_csv, col_jsonl, _ = st.columns([1, 1, 3])
     col_csv.download_button("Download CSV", to_csv(table), "batch.csv", "text/csv", key="batch.download_csv",
@@ -229,29 +241,38 @@ def results(job: BatchJob) -> None:
 
 
 def summary(table: pd.DataFrame) -> None:
+    """Parse and validity rate by model and mode, and the latency distribution, as charts."""
     st.markdown("#### Summary by model and mode")
     s = summary_table(table)
-    s["group"] = s["model"] + " · " + s["mode"].map(lambda m: MODE_LABELS.get(m, m))
+    s["mode"] = s["mode"].map(_mode_label)
+    s["group"] = s["model"] + " · " + s["mode"]
     st.dataframe(s[["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"]], hide_index=True,
                  width="stretch", column_config={
-                     "mode": st.column_config.TextColumn(),
                      "parsed_rate": st.column_config.ProgressColumn("parsed", min_value=0.0, max_value=1.0,
                                                                     format="percent"),
                      "valid_rate": st.column_config.ProgressColumn("valid", min_value=0.0, max_value=1.0,
                                                                    format="percent"),
                      "median_latency_s": st.column_config.NumberColumn("median latency (s)", format="%.2f"),
                  })
+    height = max(120, 60 * len(s))
     col_rate, col_latency = st.columns(2, gap="large")
     with col_rate:
         st.markdown("**Parse and validity rate**")
-        rates = s.set_index("group")[["parsed_rate", "valid_rate"]].rename(
-            columns={"parsed_rate": "parsed", "valid_rate": "valid"})
-        st.bar_chart(rates, stack=False, horizontal=True, y_label="", x_label="share of rows", height=220)
+        rates = s.melt(id_vars="group", value_vars=["parsed_rate", "valid_rate"], var_name="rate", value_name="share")
+        rates["rate"] = rates["rate"].map({"parsed_rate": "parsed", "valid_rate": "valid"})
+        chart = alt.Chart(rates.dropna()).mark_bar().encode(
+            x=alt.X("share:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="share of rows"),
+            y=alt.Y("group:N", title=None, axis=alt.Axis(labelLimit=260)),
+            yOffset=alt.YOffset("rate:N"),
+            color=alt.Color("rate:N", title=None, legend=alt.Legend(orient="bottom")),
+            tooltip=["group", "rate", alt.Tooltip("share:Q", format=".0%")])
+        st.altair_chart(chart.properties(height=height), width="stretch")
     with col_latency:
         st.markdown("**Latency distribution**")
-        lat = table.assign(group=table["model"] + " · " + table["mode"].map(lambda m: MODE_LABELS.get(m, m)))
-        chart = alt.Chart(lat.dropna(subset=["latency_s"])).mark_bar().encode(
-            x=alt.X("latency_s:Q", bin=alt.Bin(maxbins=20), title="latency (s)"),
-            y=alt.Y("count():Q", title="rows"), color=alt.Color("group:N", title=None,
-                                                                 legend=alt.Legend(orient="bottom")))
-        st.altair_chart(chart.properties(height=220), width="stretch")
+        lat = table.assign(group=table["model"] + " · " + table["mode"].map(_mode_label)).dropna(subset=["latency_s"])
+        y = alt.Y("group:N", title=None, axis=alt.Axis(labelLimit=260))
+        box = alt.Chart(lat).mark_boxplot(extent="min-max", size=18, opacity=0.6).encode(
+            x=alt.X("latency_s:Q", title="latency (s): min, quartiles, max; a tick per row"), y=y)
+        ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#1c1c1c").encode(
+            x="latency_s:Q", y=y, tooltip=["row", "repeat", "group", alt.Tooltip("latency_s:Q", format=".2f")])
+        st.altair_chart((box + ticks).properties(height=height), width="stretch")

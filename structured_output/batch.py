@@ -18,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from structured_output import clients
+from structured_output.history import scrub_secret
 from structured_output.request import Mode, Request
 from structured_output.result import RunResult
 
@@ -112,20 +113,40 @@ def _read_jsonl(text: str, name: str) -> list[dict[str, str]]:
 
 # ---------------------------------------------------------------- building requests
 
-def template_fields(template: str) -> list[str]:
+def _template_parts(template: str) -> list[tuple[str, str | None]]:
+    """``(literal text, column or None)`` pairs of a template.
+
+    Only plain ``{column}`` placeholders are allowed. ``str.format`` would also honour conversions
+    (``{text!r}``), format specs (``{text:>999999999}`` asks for a gigabyte of padding) and
+    attribute or index access (``{text.__class__}``); none of that is useful for filling a message and
+    some of it is dangerous, so each is refused with a message, and the value is inserted verbatim.
+    """
+    parts: list[tuple[str, str | None]] = []
     try:
-        return [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+        parsed = list(string.Formatter().parse(template))
     except ValueError as e:
         raise BatchError(f"The template is malformed: {e}. Write {{column}} for a value and {{{{ }}}} for a brace.") \
             from None
+    for literal, name, spec, conversion in parsed:
+        if name is not None and (spec or conversion):
+            shown = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise BatchError(f"The template's {{{shown}}} has a format of its own; write just {{{name}}}: "
+                             "placeholders take a column's value as it is.")
+        parts.append((literal, name))
+    return parts
+
+
+def template_fields(template: str) -> list[str]:
+    return [f for _, f in _template_parts(template) if f is not None]
 
 
 def fill(template: str, row: dict[str, str]) -> str:
-    missing = [f for f in template_fields(template) if f not in row]
+    parts = _template_parts(template)
+    missing = [f for _, f in parts if f is not None and f not in row]
     if missing:
         raise BatchError(f"The template uses {{{missing[0]}}} but the rows have no such column "
                          f"(columns: {', '.join(row) or 'none'}).")
-    return template.format_map(row)
+    return "".join(literal + (str(row[f]) if f is not None else "") for literal, f in parts)
 
 
 def build_items(base: Request, rows: list[dict[str, str]], *, column: str | None = None,
@@ -176,7 +197,8 @@ def run_batch(items: list[BatchItem], api_key: str | None, *, concurrency: int =
 
     def one(pos: int) -> BatchOutcome:
         started = time.perf_counter()
-        result = runner(items[pos].request, api_key)
+        # A server may quote the key it refused; rows end up in tables and CSV/JSONL downloads.
+        result = scrub_secret(runner(items[pos].request, api_key), api_key)
         total = time.perf_counter() - started
         return BatchOutcome(items[pos], result, max(0.0, total - (result.latency_s or 0.0)))
 
@@ -212,6 +234,19 @@ def first_error(result: RunResult) -> str:
     return ""
 
 
+def _valid(o: BatchOutcome) -> bool | None:
+    """Valid against the schema: True/False when there is a schema to check against, None when not.
+
+    An output that failed (an error, not JSON, cut off) is not valid: counting it as "not checked"
+    would show plain-text mode as 100% valid when two rows in three are not JSON at all."""
+    r = o.result
+    if r.validation is not None and r.validation.checked:
+        return r.validation.valid
+    if (r.parse is None or not r.parse.ok) and o.item.request.schema() is not None:
+        return False
+    return None
+
+
 def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for o in outcomes:
@@ -224,7 +259,7 @@ def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
             "input": o.item.request.user_text,
             "output": r.content if r.content is not None else "",
             "parsed_ok": bool(r.parse and r.parse.ok),
-            "valid": (r.validation.valid if r.validation is not None and r.validation.checked else None),
+            "valid": _valid(o),
             "verdict": r.verdict,
             "first_error": first_error(r),
             "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
@@ -236,7 +271,8 @@ def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
-    """Parse and validity rates and latency by model and mode."""
+    """Parse and validity rates and latency by model and mode. The validity rate counts every run with
+    a schema (a run whose output did not parse is not valid); it is empty without a schema."""
     if table.empty:
         return pd.DataFrame(columns=["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"])
     grouped = table.groupby(["model", "mode"], sort=True)

@@ -139,13 +139,13 @@ def test_small_batch_fills_the_table_summary_and_downloads(engine_batch: AppTest
     page = texts(at)
     assert "2 rows done in" in page and "2 of 2 rows shown." in page
     table = at.dataframe[1].value  # [0] is the preview of the inputs
-    assert list(table["row"]) == [1, 2] and set(table["mode"]) == {"json_schema"}
+    assert list(table["row"]) == [1, 2] and set(table["mode"]) == {"JSON Schema"}
     assert list(table["input"]) == ["I am Alex Brown, 34 years old.", "Li Wei is 20."]
     outcomes = job.outcomes()
     assert list(table["verdict"]) == [o.result.verdict for o in outcomes]
     assert all(o.result.error is None for o in outcomes)
     summary = at.dataframe[2].value
-    assert summary.loc[0, "runs"] == 2 and summary.loc[0, "mode"] == "json_schema"
+    assert summary.loc[0, "runs"] == 2 and summary.loc[0, "mode"] == "JSON Schema"
     assert summary.loc[0, "parsed_rate"] == pytest.approx(sum(table["parsed_ok"]) / 2)
     assert [b.label for b in at.get("download_button")] == ["Download CSV", "Download JSONL"]
     # a filter narrows the table, not the downloads

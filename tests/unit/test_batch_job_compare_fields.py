@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from structured_output.batch import BatchJob, build_grid, outcome_table
+from structured_output.batch import BatchJob, build_grid, outcome_table, summary_table
 from structured_output.compare import Outcome, baseline_diffs, field_table, leaves, lessons, letter
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, finish
@@ -123,3 +123,21 @@ def test_baseline_diffs_and_lessons() -> None:
 def test_lessons_when_nothing_is_recovered(content: str) -> None:
     assert "lenient extraction finds no JSON in it either" in lessons([_outcome("none", content),
                                                                        _outcome("json_object", "{}")])[0]
+
+
+def test_valid_is_false_for_a_failed_output_with_a_schema_and_none_without_one() -> None:
+    def runner(req: Request, api_key: str | None) -> RunResult:
+        content = '{"name": "x"}' if "ok" in req.user_text else "Sure! name: x"
+        return finish(RunResult(content=content, finish_reason="stop", latency_s=0.0), req.schema())
+
+    rows = [{"text": "ok"}, {"text": "chatty"}]
+    with_schema = BatchJob(build_grid(Request(mode="none", schema_text=SCHEMA), rows, column="text"), None,
+                           runner=runner).start()
+    without = BatchJob(build_grid(Request(mode="none"), rows, column="text"), None, runner=runner).start()
+    assert with_schema.wait(10) and without.wait(10)
+    table = outcome_table(with_schema.outcomes())
+    assert list(table["valid"]) == [True, False]
+    assert summary_table(table).loc[0, "valid_rate"] == 0.5  # not 100%: the chatty answer is not valid
+    table = outcome_table(without.outcomes())
+    assert list(table["valid"]) == [None, None]
+    assert summary_table(table)["valid_rate"].isna().all()
