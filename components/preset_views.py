@@ -254,8 +254,6 @@ def run_here(preset: Preset) -> None:
         entry = state.history().add(step.request, step.result) if step.result is not None else None
         views.append(StepView(step, entry))
     st.session_state[state.PRESETS_RUNS][uid(preset)] = views
-    if views[0].entry is not None:
-        st.session_state[state.CURRENT] = views[0].entry.id
 
 
 def run_view(preset: Preset, views: list[StepView]) -> None:
