@@ -83,14 +83,20 @@ def read_lines(text: str) -> list[dict[str, str]]:
 
 
 def _read_csv(text: str, name: str) -> list[dict[str, str]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames or any(not (f or "").strip() for f in reader.fieldnames):
-        raise BatchError(f"{name}: the first line must be a header naming every column (e.g. text,expected).")
+    # newline="" lets the csv module see \r, \r\n and \n line ends itself (old Mac exports end lines
+    # with \r alone, which would otherwise be "new-line character seen in unquoted field").
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     rows = []
-    for i, row in enumerate(reader, start=2):
-        if None in row:
-            raise BatchError(f"{name} line {i}: more values than header columns. Quote values that hold commas.")
-        rows.append({k: v or "" for k, v in row.items()})
+    try:
+        if not reader.fieldnames or any(not (f or "").strip() for f in reader.fieldnames):
+            raise BatchError(f"{name}: the first line must be a header naming every column (e.g. text,expected).")
+        for row in reader:
+            if None in row:
+                raise BatchError(f"{name} line {reader.line_num}: more values than header columns. "
+                                 "Quote values that hold commas.")
+            rows.append({k: v or "" for k, v in row.items()})
+    except csv.Error as e:
+        raise BatchError(f"{name} line {reader.line_num}: not readable as CSV ({e}).") from None
     return rows
 
 

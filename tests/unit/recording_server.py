@@ -18,6 +18,9 @@ class Reply:
     sse: list[Any] | None = None  # events for a streamed answer (dicts become `data: {json}`)
     cut_after: int | None = None  # close the stream after this many events, without finishing
     delay_s: float = 0.0
+    # "{AUTH}" anywhere in the body or events becomes the bearer token received: a server that quotes
+    # the key it was sent (some do, in their 401 message), for the key-hygiene tests.
+    echo_auth: bool = False
 
 
 @dataclass
@@ -29,9 +32,13 @@ class Recorded:
 
 
 class RecordingServer:
-    def __init__(self) -> None:
+    """``healthy=True`` also answers ``GET /health`` like a ready local engine, so the app's engine
+    supervisor reuses this server when ``SOP_LOCAL_ENGINE_PORT`` points at it."""
+
+    def __init__(self, *, healthy: bool = False) -> None:
         self.requests: list[Recorded] = []
         self.replies: list[Reply] = []
+        self.healthy = healthy
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,6 +46,15 @@ class RecordingServer:
 
             def log_message(self, *args: Any) -> None:
                 pass
+
+            def do_GET(self) -> None:
+                ok = server.healthy and self.path == "/health"
+                data = json.dumps({"status": "ready"} if ok else {"error": "not found"}).encode()
+                self.send_response(200 if ok else 404)
+                self.send_header("content-type", "application/json")
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("content-length") or 0)
@@ -50,6 +66,11 @@ class RecordingServer:
                 server.requests.append(Recorded("POST", self.path, {k.lower(): v for k, v in self.headers.items()},
                                                 body))
                 reply = server.replies.pop(0) if server.replies else Reply(500, {"error": {"message": "no reply"}})
+                token = self.headers.get("authorization", "").removeprefix("Bearer ").strip()
+
+                def echo(text: str) -> str:
+                    return text.replace("{AUTH}", token) if reply.echo_auth else text
+
                 if reply.delay_s:
                     threading.Event().wait(reply.delay_s)
                 if reply.sse is not None:
@@ -62,12 +83,12 @@ class RecordingServer:
                     for i, event in enumerate(reply.sse):
                         if reply.cut_after is not None and i >= reply.cut_after:
                             break
-                        data = event if isinstance(event, str) else json.dumps(event)
+                        data = echo(event if isinstance(event, str) else json.dumps(event))
                         self.wfile.write(f"data: {data}\n\n".encode())
                         self.wfile.flush()
                     self.close_connection = True
                     return
-                payload = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
+                payload = echo(reply.body if isinstance(reply.body, str) else json.dumps(reply.body))
                 data = payload.encode()
                 self.send_response(reply.status)
                 self.send_header("content-type", "application/json" if not isinstance(reply.body, str) else "text/html")
