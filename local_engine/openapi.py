@@ -12,6 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from local_engine.rules import served_model_names
+
+# The names the engine answers to; any other name is a 404 (an invalid value, as the description says).
+_MODEL = {"type": "string", "enum": served_model_names()}
 _ROLE = {"type": "string", "enum": ["system", "user", "assistant"]}
 _TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
               "required": ["type", "text"]}
@@ -63,7 +67,7 @@ _SAMPLING: dict[str, Any] = {
 COMPATIBLE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "model": {"type": "string", "examples": ["qwen-plus"]},
+        "model": _MODEL,
         "messages": {"type": "array", "items": _COMPATIBLE_MESSAGE, "minItems": 1},
         "response_format": _RESPONSE_FORMAT,
         "stream": {"type": "boolean"},
@@ -77,7 +81,7 @@ COMPATIBLE_BODY: dict[str, Any] = {
 NATIVE_BODY: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "model": {"type": "string", "examples": ["qwen-plus"]},
+        "model": _MODEL,
         "input": {"type": "object",
                   "properties": {"messages": {"type": "array", "items": _NATIVE_MESSAGE, "minItems": 1},
                                  "prompt": {"type": "string"}}},
