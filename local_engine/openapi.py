@@ -31,17 +31,17 @@ _COMPATIBLE_MESSAGE = {
                                          {"type": "array", "items": {"anyOf": [_TEXT_PART, _IMAGE_PART]}}]}},
     "required": ["role", "content"],
 }
-_NATIVE_MESSAGE = {
-    "type": "object",
-    "properties": {"role": _ROLE,
-                   "content": {"anyOf": [{"type": "string"},
-                                         {"type": "array", "items": {"anyOf": [
-                                             {"type": "object", "properties": {"text": {"type": "string"}},
-                                              "required": ["text"]},
-                                             {"type": "object", "properties": {"image": {"type": "string"}},
-                                              "required": ["image"]}]}}]}},
-    "required": ["role", "content"],
-}
+_NATIVE_TEXT_ITEM = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
+_NATIVE_IMAGE_ITEM = {"type": "object", "properties": {"image": {"type": "string"}}, "required": ["image"]}
+
+
+def _native_message(items: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "object",
+            "properties": {"role": _ROLE, "content": {"anyOf": [{"type": "string"},
+                                                                {"type": "array", "items": {"anyOf": items}}]}},
+            "required": ["role", "content"]}
+
+
 _RESPONSE_FORMAT = {
     "type": "object",
     "properties": {
@@ -78,21 +78,27 @@ COMPATIBLE_BODY: dict[str, Any] = {
     "required": ["model", "messages"],
 }
 
-NATIVE_BODY: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "model": _MODEL,
-        "input": {"type": "object",
-                  "properties": {"messages": {"type": "array", "items": _NATIVE_MESSAGE, "minItems": 1},
-                                 "prompt": {"type": "string"}}},
-        "parameters": {"type": "object",
-                       "properties": {"result_format": {"type": "string", "enum": ["text", "message"]},
-                                      "response_format": _RESPONSE_FORMAT,
-                                      "incremental_output": {"type": "boolean"},
-                                      **_SAMPLING}},
-    },
-    "required": ["model", "input"],
-}
+def _native_body(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Text generation takes text items; multimodal generation takes images too."""
+    return {
+        "type": "object",
+        "properties": {
+            "model": _MODEL,
+            "input": {"type": "object",
+                      "properties": {"messages": {"type": "array", "items": _native_message(items), "minItems": 1}},
+                      "required": ["messages"]},
+            "parameters": {"type": "object",
+                           "properties": {"result_format": {"type": "string", "enum": ["text", "message"]},
+                                          "response_format": _RESPONSE_FORMAT,
+                                          "incremental_output": {"type": "boolean"},
+                                          **_SAMPLING}},
+        },
+        "required": ["model", "input"],
+    }
+
+
+NATIVE_TEXT_BODY = _native_body([_NATIVE_TEXT_ITEM])
+NATIVE_MULTIMODAL_BODY = _native_body([_NATIVE_TEXT_ITEM, _NATIVE_IMAGE_ITEM])
 
 _OPENAI_ERROR = {"type": "object", "properties": {"error": {"type": "object", "properties": {
     "message": {"type": "string"}, "type": {"type": "string"}, "code": {"type": ["string", "null"]},
@@ -120,4 +126,6 @@ def _operation(body: dict[str, Any], error: dict[str, Any]) -> dict[str, Any]:
 
 
 COMPATIBLE_OPERATION = _operation(COMPATIBLE_BODY, _OPENAI_ERROR)
-NATIVE_OPERATION = _operation(NATIVE_BODY, _NATIVE_ERROR)
+NATIVE_TEXT_OPERATION = _operation(NATIVE_TEXT_BODY, _NATIVE_ERROR)
+NATIVE_MULTIMODAL_OPERATION = _operation(NATIVE_MULTIMODAL_BODY, _NATIVE_ERROR)
+NATIVE_OPERATION = NATIVE_MULTIMODAL_OPERATION  # the name app.py used first
