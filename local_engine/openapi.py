@@ -17,12 +17,12 @@ from local_engine.rules import served_model_names
 # The names the engine answers to; any other name is a 404 (an invalid value, as the description says).
 _MODEL = {"type": "string", "enum": served_model_names()}
 _ROLE = {"type": "string", "enum": ["system", "user", "assistant"]}
+_DATA_URL = {"type": "string", "pattern": "^data:image/(png|jpeg|webp);base64,"}  # the engine is offline
 _TEXT_PART = {"type": "object", "properties": {"type": {"const": "text"}, "text": {"type": "string"}},
               "required": ["type", "text"]}
 _IMAGE_PART = {"type": "object",
                "properties": {"type": {"const": "image_url"},
-                              "image_url": {"type": "object", "properties": {"url": {"type": "string"}},
-                                            "required": ["url"]}},
+                              "image_url": {"type": "object", "properties": {"url": _DATA_URL}, "required": ["url"]}},
                "required": ["type", "image_url"]}
 _COMPATIBLE_MESSAGE = {
     "type": "object",
@@ -32,7 +32,7 @@ _COMPATIBLE_MESSAGE = {
     "required": ["role", "content"],
 }
 _NATIVE_TEXT_ITEM = {"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}
-_NATIVE_IMAGE_ITEM = {"type": "object", "properties": {"image": {"type": "string"}}, "required": ["image"]}
+_NATIVE_IMAGE_ITEM = {"type": "object", "properties": {"image": _DATA_URL}, "required": ["image"]}
 
 
 def _native_message(items: list[dict[str, Any]]) -> dict[str, Any]:
@@ -72,7 +72,7 @@ COMPATIBLE_BODY: dict[str, Any] = {
         "response_format": _RESPONSE_FORMAT,
         "stream": {"type": "boolean"},
         "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
-        "n": {"type": "integer", "minimum": 1},
+        "n": {"type": "integer", "minimum": 1, "maximum": 1},
         **_SAMPLING,
     },
     "required": ["model", "messages"],
