@@ -250,6 +250,7 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
           f"max_tokens {max_tokens}; the whole set takes too long for a routine run)")
     finished = valid = valid_formats = length = 0
     failures: list[str] = []
+    runaways: list[str] = []
     tokens: list[int] = []
     started = time.perf_counter()
     fmt = jsonschema.FormatChecker()
@@ -267,6 +268,7 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
         tokens.append(completion.completion_tokens)
         if completion.finish_reason != "stop":
             length += 1
+            runaways.append(f"{path.name}: ...{completion.text[-90:]!r}")
             continue
         finished += 1
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
@@ -290,6 +292,10 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
           f"(with format assertions too: {valid_formats}/{finished})")
     for line in failures[:10]:
         print(f"    {line}")
+    if runaways:
+        print("  how the answers that hit max_tokens end (runaway output that the grammar allows):")
+        for line in runaways[:6]:
+            print(f"    {line}")
     return share, valid_share
 
 

@@ -215,6 +215,7 @@ def _render(req: ChatRequest, c: Completion, request_id: str) -> dict[str, Any]:
 async def _unless_gone(request: Request, work: Awaitable[T], cancel: threading.Event) -> T:
     """Await ``work``, checking every ``POLL_S`` whether the client left; if it did, stop the work."""
     task = asyncio.ensure_future(work)
+    task.add_done_callback(_retrieve)
     while True:
         done, _ = await asyncio.wait({task}, timeout=POLL_S)
         if done:
@@ -223,6 +224,13 @@ async def _unless_gone(request: Request, work: Awaitable[T], cancel: threading.E
             cancel.set()  # the worker thread stops at its next token
             task.cancel()  # and a request still waiting for the slot leaves the line
             raise ClientGone()
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    """Mark a finished task's exception as seen: a generation abandoned by its client ends with
+    ``Cancelled`` when nobody is left to read it, which is expected, not worth a traceback."""
+    if not task.cancelled():
+        task.exception()
 
 
 class _Releasing:
@@ -267,7 +275,7 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
             loop.call_soon_threadsafe(queue.put_nowait, text)
 
         task = asyncio.ensure_future(engine.generate_async(job, on_text, cancel))
-        task.add_done_callback(lambda _t: queue.put_nowait(None))
+        task.add_done_callback(lambda t: (_retrieve(t), queue.put_nowait(None)))
         last_check = time.perf_counter()
         while True:
             try:

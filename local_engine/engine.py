@@ -26,6 +26,9 @@ from structured_output.catalog import ModelInfo, load_catalog
 log = logging.getLogger("local_engine")
 
 DEFAULT_MAX_TOKENS = 1024
+# Plain mode (no response_format) has no grammar to end it, and a base model rambles on: without a
+# max_tokens of the request's own, it stops here (besides the block/turn stops of the prompt).
+DEFAULT_TEXT_MAX_TOKENS = 256
 State = Literal["loading", "ready", "failed"]
 
 
@@ -147,7 +150,7 @@ class Engine:
             where = "input.messages" if req.protocol == "native" else "messages"
             raise EngineError(400, str(PromptTooLong(len(job.prompt_tokens), self.decoder.n_ctx)), where)
         job.settings = Settings(
-            max_tokens=req.max_tokens or DEFAULT_MAX_TOKENS,
+            max_tokens=req.max_tokens or (DEFAULT_TEXT_MAX_TOKENS if req.mode == "none" else DEFAULT_MAX_TOKENS),
             temperature=req.temperature,
             top_p=req.top_p,
             top_k=req.top_k,

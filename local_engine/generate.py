@@ -33,7 +33,9 @@ DEFAULT_REPEAT_PENALTY = 1.1
 REPEAT_WINDOW = 64
 MAX_DIGIT_RUN = 16
 PROMPT_CHUNK = 128  # prompt tokens per eval call: between chunks a cancelled request is noticed
-_STRUCTURAL = re.compile(rb'^[\s{}\[\]":,]+$')
+# Spared by the repeat penalty: JSON punctuation, and digits (values such as invoice numbers and dates
+# repeat digits by nature; runs of digits have their own cap, MAX_DIGIT_RUN).
+_STRUCTURAL = re.compile(rb'^[\s{}\[\]":,0-9.\-]+$')
 
 
 class Cancelled(Exception):

@@ -1,31 +1,58 @@
 """Messages → a plain completion prompt for a base model.
 
 Gemma 3 270M as shipped here is a base model with no chat template, so a chat is laid out as a short
-document the model can continue: an example exchange, then the request as ``Instruction`` /
-``Input`` / ``Output`` blocks, ending on ``Output:`` as the cue where the answer starts. A worked
-example teaches "only the asked fields, then stop" better than any instruction does at this size.
-The example's content is deliberately unlike the reference's (a city, not a person) so that a
+document the model can continue: a worked example, then the request as ``Instruction`` / ``Input`` /
+``Output`` blocks, ending on ``Output:`` as the cue where the answer starts. A worked example teaches
+"only the asked fields, with the asked names, then stop" better than any instruction does at this
+size. The example's content is deliberately unlike the reference's (a city, not a person) so that a
 copied example never looks like a plausible answer.
 
-This module is the place a later issue tunes (layout, examples, schema hints); it has no other job.
+Rules, all general (none knows a particular request):
+
+- System/developer messages are the ``Instruction``; user messages are ``Input``; earlier assistant
+  messages are ``Output`` blocks, so a multi-turn chat reads as worked examples.
+- Few-shot examples written *inside* an instruction (``Q:``/``A:``, ``Input:``/``Output:``,
+  ``问：``/``答：`` line pairs) are lifted out into their own ``Input``/``Output`` blocks ahead of the
+  user's text. Left inside the instruction, a small model treats them as the text to answer from and
+  copies them; as earlier turns they read as finished exchanges and the cue refers to the last input.
+- Images are given as their OCR text, labelled as such.
+- JSON Schema mode adds one line naming the schema's fields with their types (the grammar enforces
+  the rest). JSON Object mode, which has no schema, adds the field names the instruction spells out
+  as identifiers (``travel_date``, ``name (name)``, ``姓名(name)``) so the model uses those keys rather
+  than the labels of the input text.
+- Mode none (no grammar) stops where the model starts a new block or a new turn of a dialogue.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from local_engine.chat import ChatRequest, Message
 
-JSON_EXAMPLE = ("Instruction: Extract the city and return it in JSON format.\n"
+JSON_EXAMPLE = ("Instruction: Extract the city_name and move_year. Return JSON.\n"
                 "Input: I moved to Lisbon in 2019 and work as a nurse.\n"
-                "Output: {\"city\": \"Lisbon\"}\n\n")
+                "Output: {\"city_name\": \"Lisbon\", \"move_year\": 2019}\n\n")
 TEXT_EXAMPLE = ("Instruction: Answer in one short sentence.\n"
                 "Input: What is the capital of France?\n"
                 "Output: The capital of France is Paris.\n\n")
-# Where the model starts a new block on its own: the answer is over.
-BLOCK_STOPS = ["\nInstruction:", "\nInput:", "\nOutput:", "\n\n\n"]
+# Where the model starts a new block or a new dialogue turn on its own: the answer is over.
+BLOCK_STOPS = ["\nInstruction:", "\nInput:", "\nOutput:", "\n\n\n",
+               "\nQ:", "\nA:", "\nQuestion:", "\nAnswer:", "\nUser:", "\nAssistant:", "\nHuman:", "\nAI:",
+               "\n用户：", "\n问：", "\n答："]
+
+# "Q: ..." / "A: ..." style example lines inside an instruction, as (question label, answer label).
+_SHOT_LABELS = [("Q", "A"), ("Input", "Output"), ("Question", "Answer"), ("User", "Assistant"),
+                ("问", "答"), ("输入", "输出")]
+_SHOT_LINE = re.compile(r"^\s*(?P<label>Q|A|Input|Output|Question|Answer|User|Assistant|问|答|输入|输出)\s*[:：]\s?"
+                        r"(?P<text>.*)$")
+_WORD = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
+_WORD_LIST = re.compile(rf"(?<![\w.@/-]){_WORD}(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+){_WORD})+(?![\w@/-])")
+_TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
+               "null", "list", "dict", "text", "in", "as", "with", "into", "the", "a", "an", "format"}
+_PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 
 
 @dataclass(frozen=True)
@@ -38,12 +65,25 @@ def build_prompt(req: ChatRequest) -> Prompt:
     """The completion prompt for ``req`` (OCR text of images must already be filled in)."""
     example = TEXT_EXAMPLE if req.mode == "none" else JSON_EXAMPLE
     lines: list[str] = []
-    instructions = [m.text.strip() for m in req.messages if m.role in ("system", "developer") and m.text.strip()]
+    shots: list[tuple[str, str]] = []
+    instructions: list[str] = []
+    for m in req.messages:
+        if m.role in ("system", "developer") and m.text.strip():
+            text, found = split_shots(m.text.strip())
+            shots += found
+            if text:
+                instructions.append(text)
     if instructions:
         lines.append("Instruction: " + "\n".join(instructions))
-    hint = schema_hint(req.schema) if req.mode == "json_schema" and req.schema else ""
+    hint = ""
+    if req.mode == "json_schema" and req.schema:
+        hint = schema_hint(req.schema)
+    elif req.mode == "json_object":
+        hint = key_hint(instructions)
     if hint:
         lines.append(hint)
+    for q, a in shots:
+        lines.append(f"Input: {q}\nOutput: {a}\n")
     for m in req.messages:
         if m.role in ("system", "developer"):
             continue
@@ -53,6 +93,32 @@ def build_prompt(req: ChatRequest) -> Prompt:
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
     return Prompt(example + "\n".join(lines), stop)
+
+
+def split_shots(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """An instruction without its worked examples, and the examples as (input, output) pairs.
+
+    Only complete pairs of one labelling style count (``Q:`` then ``A:``); anything else stays in
+    the instruction untouched. A header line such as ``Examples:`` right before them is dropped."""
+    lines = text.splitlines()
+    pairs: list[tuple[str, str]] = []
+    keep: list[str] = []
+    i = 0
+    while i < len(lines):
+        m = _SHOT_LINE.match(lines[i])
+        if m and i + 1 < len(lines):
+            n = _SHOT_LINE.match(lines[i + 1])
+            if n and (m["label"], n["label"]) in _SHOT_LABELS and m["text"].strip() and n["text"].strip():
+                pairs.append((m["text"].strip(), n["text"].strip()))
+                i += 2
+                continue
+        keep.append(lines[i])
+        i += 1
+    if not pairs:
+        return text, []
+    while keep and re.fullmatch(r"\s*(examples?|for example|e\.g\.|示例|例如|样例)\s*[:：]?\s*", keep[-1], re.I):
+        keep.pop()
+    return "\n".join(keep).strip(), pairs
 
 
 def _block(m: Message) -> str:
@@ -67,6 +133,26 @@ def _block(m: Message) -> str:
     if not chunks:
         return ""
     return f"{label}: " + "\n".join(chunks)
+
+
+def key_hint(instructions: list[str]) -> str:
+    """JSON Object mode: the keys an instruction spells out, when it names at least two.
+
+    Keys are identifiers in parentheses (``姓名(name)``) and lists of words that contain at least one
+    snake_case identifier (``travel_date, train, seat and price``): such a list reads as field names."""
+    keys: list[str] = []
+    for text in instructions:
+        found = [(m.start(), m.group(1)) for m in _PAREN_IDENT.finditer(text)]
+        for m in _WORD_LIST.finditer(text):
+            items = [w for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(0)) if w]
+            if any("_" in w for w in items):
+                found += [(m.start() + i, w) for i, w in enumerate(items)]
+        for _, key in sorted(found):
+            if key not in keys and key.lower() not in _TYPE_WORDS:
+                keys.append(key)
+    if len(keys) < 2:
+        return ""
+    return "Use these keys: " + ", ".join(keys[:20]) + "."
 
 
 def schema_hint(schema: dict[str, Any]) -> str:
