@@ -127,8 +127,10 @@ def compare_to_documented(documented: Documented | None, expect: Expectation,
     if result.error is not None and documented is not None and documented.kind == "error":
         error_matches = result.error.message.strip() == documented.return_result.strip()
     if documented is None or not documented.has_value:
-        why = ("The reference shows no JSON for this call (it describes the behaviour)"
-               if documented is not None else "This preset records no documented result")
+        why = {None: "This preset records no documented result",
+               "error": "The reference documents an error for this call, not JSON"}.get(
+            documented.kind if documented is not None else None,
+            "The reference shows no JSON for this call (it describes the behaviour)")
         return DocumentedComparison(problems, None, f"{why}, so there is nothing to compare key by key.",
                                     error_matches)
     if result.error is not None:

@@ -97,6 +97,7 @@ def test_documented_error_text_is_checked_word_for_word() -> None:
     same = finish(RunResult(error=CallError("http", MISSING_JSON, "", 400, "invalid_parameter_error")), None)
     cmp = compare_to_documented(preset.documented, preset.expect, same)
     assert cmp.outcome_ok and cmp.error_matches is True and cmp.rows is None
+    assert cmp.note.startswith("The reference documents an error for this call, not JSON")
     other = finish(RunResult(error=CallError("http", "Bad request.", "", 400)), None)
     cmp = compare_to_documented(preset.documented, preset.expect, other)
     assert cmp.error_matches is False and not cmp.outcome_ok
