@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import ssl
@@ -112,7 +113,17 @@ def _run_openai(req: Request, target: Target, result: RunResult, on_delta: OnDel
         raw = client.chat.completions.with_raw_response.create(**kwargs)
         result.served_by = raw.headers.get(SERVED_BY_HEADER, "")
         result.request_id = raw.headers.get("x-request-id") or raw.headers.get("x-dashscope-request-id")
-        if req.stream:
+        if req.stream and "event-stream" not in raw.http_response.headers.get("content-type", ""):
+            # Not a stream at all (a proxy's HTML page, or a server that ignores `stream`): the SDK would
+            # find no events in it and the run would look like a stream cut short.
+            text = raw.http_response.read().decode("utf-8", "replace")
+            try:
+                body = json.loads(text)
+            except ValueError:
+                raise _bad_response("a stream was asked for and the body is neither events nor JSON",
+                                    text) from None
+            _fill_from_openai_body(body, result)
+        elif req.stream:
             _consume_openai_stream(raw.parse(), result, on_delta, started)
         else:
             try:
@@ -209,6 +220,8 @@ def _run_dashscope(req: Request, target: Target, result: RunResult, on_delta: On
             raise _timeout(target, timeout) from None
         except requests.exceptions.ChunkedEncodingError as e:
             raise _stream_cut(e) from None
+        except requests.exceptions.JSONDecodeError as e:  # an OSError too: it must come before that branch
+            raise _bad_response(f"the body is not JSON ({e})", "") from None
         except (requests.exceptions.ConnectionError, OSError) as e:
             raise _connection(target, e) from None
         except (ValueError, KeyError, TypeError, AttributeError) as e:
@@ -305,6 +318,11 @@ def _from_openai_status(e: openai.APIStatusError, target: Target) -> CallError:
     body = e.body if isinstance(e.body, dict) else {}
     inner = body.get("error") if isinstance(body.get("error"), dict) else body
     message = (inner or {}).get("message") or e.message
+    if not body and e.response is not None:  # a gateway's HTML page: show how it begins, not just the code
+        with contextlib.suppress(Exception):
+            text = e.response.text.strip()
+            if text:
+                message = f"HTTP {e.status_code} with a body that is not JSON; it began: {text[:200]!r}"
     code = (inner or {}).get("code") or getattr(e, "code", None)
     request_id = e.request_id or (e.response.headers.get("x-dashscope-request-id") if e.response else None)
     err = _from_status(e.status_code, code, str(message), request_id)
