@@ -1,7 +1,8 @@
 """Entry point: page config, the explicitly registered pages, and the sidebar every page shares.
 
-Run it with ``bash scripts/run.sh`` (or ``streamlit run app.py``). With ``st.navigation`` Streamlit
-does not auto-discover ``pages/``; a new page is added to ``PAGES`` below.
+Run it with ``bash scripts/run.sh`` (or ``streamlit run app.py``). The pages live in ``views/``, not
+``pages/``: Streamlit still runs a ``pages/`` file directly on the first visit to its URL after a server
+start, before ``app.py`` has set the session defaults. A new page is added to ``PAGES`` below.
 """
 
 import streamlit as st
@@ -15,10 +16,10 @@ st.html("<style>.block-container{padding-top:3.6rem;padding-left:2.5rem;padding-
 state.init_defaults()
 
 PAGES = [
-    st.Page("pages/playground.py", title="Playground", icon=":material/science:", default=True),
-    st.Page("pages/presets.py", title="Presets", icon=":material/library_books:"),
-    st.Page("pages/compare.py", title="Compare", icon=":material/compare_arrows:"),
-    st.Page("pages/batch.py", title="Batch", icon=":material/table_rows:"),
+    st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),
+    st.Page("views/presets.py", title="Presets", icon=":material/library_books:"),
+    st.Page("views/compare.py", title="Compare", icon=":material/compare_arrows:"),
+    st.Page("views/batch.py", title="Batch", icon=":material/table_rows:"),
 ]
 
 page = st.navigation(PAGES)

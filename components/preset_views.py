@@ -43,7 +43,7 @@ from structured_output.presets import (
 from structured_output.request import MODE_LABELS, MODES, Request
 from structured_output.result import RunResult
 
-PLAYGROUND_PAGE = "pages/playground.py"
+PLAYGROUND_PAGE = "views/playground.py"
 PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
 DOCUMENTED_KINDS = {
     "content": "the message content the reference shows",

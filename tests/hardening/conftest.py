@@ -163,7 +163,7 @@ def _sidebar_and_page(page: str) -> None:
 
     state.init_defaults()
     connection.sidebar()
-    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "pages" / f"{page}.py"))
+    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "views" / f"{page}.py"))
 
 
 @pytest.fixture

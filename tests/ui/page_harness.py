@@ -43,14 +43,14 @@ def texts(at: AppTest) -> str:
 
 def open_page(monkeypatch: pytest.MonkeyPatch, page: str, engine_url: str | None = None,
               timeout: float = 60) -> AppTest:
-    """``app.py`` switched to ``pages/{page}.py``, pointed at ``engine_url`` (default: a closed port)."""
+    """``app.py`` switched to ``views/{page}.py``, pointed at ``engine_url`` (default: a closed port)."""
     port = urlparse(engine_url).port if engine_url else free_port()
     monkeypatch.setenv("SOP_LOCAL_ENGINE_PORT", str(port))
     monkeypatch.setenv("SOP_LOCAL_ENGINE_AUTOSTART", "0")
     monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
     at = AppTest.from_file(APP, default_timeout=timeout)
     at.run()
-    at.switch_page(f"pages/{page}.py").run()
+    at.switch_page(f"views/{page}.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -43,10 +43,10 @@ def test_the_input_is_shared_with_the_playground(compare: AppTest) -> None:
     at = compare
     at.selectbox(key=state.CMP_MODEL).set_value("qwen-plus").run()
     assert at.session_state[state.MODEL] == "qwen-plus"
-    at.switch_page("pages/playground.py").run()
+    at.switch_page("views/playground.py").run()
     assert at.selectbox(key=state.MODEL).value == "qwen-plus"
     at.selectbox(key=state.MODEL).set_value("qwen3-max").run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("views/compare.py").run()
     assert at.selectbox(key=state.CMP_MODEL).value == "qwen3-max"  # an edit there shows here
 
 

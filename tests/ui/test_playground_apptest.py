@@ -93,7 +93,7 @@ def _app_without_navigation() -> None:
 
     state.init_defaults()
     connection.sidebar()
-    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "pages" / "playground.py"))
+    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "views" / "playground.py"))
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from tests.ui.test_playground_apptest import free_port, plain, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
-PRESETS_PAGE = "pages/presets.py"
+PRESETS_PAGE = "views/presets.py"
 RUN_TIMEOUT_S = 300
 ALL = load_presets()
 MISSING_JSON = ("'messages' must contain the word 'json' in some form, to use 'response_format' of type "
@@ -58,7 +58,7 @@ def _presets_with_sidebar() -> None:
 
     state.init_defaults()
     connection.sidebar()
-    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "pages" / "presets.py"))
+    runpy.run_path(str(Path(components.__file__).resolve().parents[1] / "views" / "presets.py"))
 
 
 @pytest.fixture
