@@ -79,7 +79,28 @@ def run_with_progress(req: Request, api_key: str | None) -> RunResult:
         result = run(req, api_key, on_delta=on_delta, on_retry=on_retry)
     live.empty()
     notes.empty()
+    if req.endpoint == "local" and result.error is not None:
+        result.error = engine_down_error(result.error) or result.error
     return result
+
+
+def engine_down_error(err: CallError) -> CallError | None:
+    """If the local engine's process ended while the request ran, the error that says so.
+
+    A killed engine shows up at the SDK as a dropped connection or a stream cut short, which reads as
+    a network problem; the supervisor knows better (the exit code, the last log line), and the next
+    Run starts the engine again.
+    """
+    if err.kind not in ("connection", "stream_cut", "timeout", "bad_response", "server"):
+        return None
+    status = connection.local_engine().status()
+    if status.state not in ("failed", "stopped") or status.port_conflict:
+        return None
+    reason = status.reason.removeprefix("The local engine ")
+    reason = "it " + reason if reason != status.reason else reason
+    return CallError("connection", f"The local engine stopped while running this request: {reason}",
+                     "Run again: the engine is started again on the next Run (or use Restart in the sidebar). "
+                     "Everything you typed is kept.", retries=err.retries)
 
 
 # ---------------------------------------------------------------- showing

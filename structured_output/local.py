@@ -42,6 +42,7 @@ from structured_output.catalog import local_engine_port
 
 EngineState = Literal["ready", "starting", "failed", "stopped"]
 AUTOSTART_ENV = "SOP_LOCAL_ENGINE_AUTOSTART"
+SECRET_ENV = ("DASHSCOPE_API_KEY", "OPENAI_API_KEY")  # never passed on to the engine process
 DEFAULT_STARTUP_TIMEOUT_S = 900.0  # the first start assembles the model file and may compile caches
 LOG_TAIL_LINES = 12
 
@@ -280,6 +281,9 @@ class LocalEngine:
         log_path = Path(name)
         env = dict(os.environ if self.env is None else self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
+        # The engine takes no key; a DashScope key in the app's environment has no business in its process.
+        for secret in SECRET_ENV:
+            env.pop(secret, None)
         ready = threading.Event()
         box: dict[str, object] = {}
 
