@@ -99,7 +99,9 @@ class Engine:
             raise EngineError(503, f"The local engine could not load its model: {self.error}")
 
     def serving_label(self, model: str) -> str:
-        return f"{MODEL_LABEL} (serving {model})"
+        """``gemma-3-270m (serving qwen-plus)``: what actually answered a request for ``model``."""
+        label = self.model.label if self.model is not None else MODEL_LABEL
+        return f"{label} (serving {model})"
 
     # ------------------------------------------------------------ the steps of a request
 

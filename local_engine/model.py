@@ -87,4 +87,5 @@ def load(model_path: str | None = None, *, n_ctx: int = 8192, n_threads: int | N
     log.info("building the llguidance tokenizer (%d tokens)...", n_vocab)
     tokenizer = llguidance.llamacpp.lltokenizer_from_vocab(vocab, eos_token=sorted(eog) or None)
     seconds = time.perf_counter() - started
-    return LoadedModel(llm, tokenizer, n_vocab, eog, path, seconds)
+    label = MODEL_LABEL if model_path is None else path.stem
+    return LoadedModel(llm, tokenizer, n_vocab, eog, path, seconds, label)
