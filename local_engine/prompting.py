@@ -3,7 +3,7 @@
 Gemma 3 270M as shipped here is a base model with no chat template, so a chat is laid out as a short
 document the model can continue: a worked example, then the request as ``Instruction`` / ``Input`` /
 ``Output`` blocks, ending on ``Output:`` as the cue where the answer starts. A worked example teaches
-"only the asked fields, with the asked names, then stop" better than any instruction does at this
+"only the asked fields, then stop" better than any instruction does at this
 size. The example's content is deliberately unlike the reference's (a city, not a person) so that a
 copied example never looks like a plausible answer.
 
@@ -32,9 +32,9 @@ from typing import Any
 
 from local_engine.chat import ChatRequest, Message
 
-JSON_EXAMPLE = ("Instruction: Extract the city_name and move_year. Return JSON.\n"
+JSON_EXAMPLE = ("Instruction: Extract the city and return it in JSON format.\n"
                 "Input: I moved to Lisbon in 2019 and work as a nurse.\n"
-                "Output: {\"city_name\": \"Lisbon\", \"move_year\": 2019}\n\n")
+                "Output: {\"city\": \"Lisbon\"}\n\n")
 TEXT_EXAMPLE = ("Instruction: Answer in one short sentence.\n"
                 "Input: What is the capital of France?\n"
                 "Output: The capital of France is Paris.\n\n")
@@ -152,7 +152,7 @@ def key_hint(instructions: list[str]) -> str:
                 keys.append(key)
     if len(keys) < 2:
         return ""
-    return "Use these keys: " + ", ".join(keys[:20]) + "."
+    return "Answer with a JSON object with the fields: " + ", ".join(keys[:20]) + "."
 
 
 def schema_hint(schema: dict[str, Any]) -> str:

@@ -12,7 +12,7 @@ import pytest
 from local_engine.chat import ChatRequest, ImageInput, Message, Part
 from local_engine.errors import EngineError
 from local_engine.guards import JsonShape
-from local_engine.prompting import build_prompt, schema_hint
+from local_engine.prompting import build_prompt, key_hint, schema_hint, split_shots
 from local_engine.rules import check_model, check_request
 from local_engine.scheduler import Scheduler
 from local_engine.schema_rewrites import (
@@ -243,3 +243,23 @@ def test_dependencies_become_required() -> None:
     jsonschema.validate(answer, schema)
     guarded = {"not": {"type": "null"}, "dependencies": {"a": ["b"]}}
     assert require_dependencies(guarded) == (guarded, 0)
+
+
+def test_few_shot_examples_in_the_instruction_become_earlier_turns() -> None:
+    system = ("Extract the name. Output JSON.\nExamples:\nQ: I am Jane Roe\nA:{\"name\":\"Jane Roe\"}\n"
+              "Q: Call me Sam Poe\nA:{\"name\":\"Sam Poe\"}")
+    req = chat("json_object")
+    req.messages[0] = Message("system", [Part(text=system)])
+    text = build_prompt(req).text
+    assert "Examples:" not in text and "Q:" not in text
+    assert text.endswith("Instruction: Extract the name. Output JSON.\nInput: I am Jane Roe\nOutput: {\"name\":\"Jane Roe\"}\n"
+                         "\nInput: Call me Sam Poe\nOutput: {\"name\":\"Sam Poe\"}\n\nInput: I am Alex Brown.\nOutput:")
+    assert split_shots("Q: no answer follows") == ("Q: no answer follows", [])
+
+
+def test_key_hint_names_identifier_lists_only() -> None:
+    assert key_hint(["Extract travel_date, train, seat and price. Return JSON."]).endswith(
+        "fields: travel_date, train, seat, price.")
+    assert key_hint(["提取姓名(name)、年龄(age)，以JSON格式返回。"]).endswith("fields: name, age.")
+    assert key_hint(["Extract the name (string) and age. Reply in JSON."]) == ""
+    assert key_hint(["Extract the product name, brand and price."]) == ""
