@@ -104,9 +104,21 @@ def scrub_secret(result: RunResult, secret: str | None) -> RunResult:
         return value
 
     result.raw = clean(result.raw)
-    if result.content is not None:
-        result.content = clean(result.content)
+    result.content = clean(result.content)
+    result.reasoning = clean(result.reasoning)
+    result.request_id = clean(result.request_id)
+    result.served_by = clean(result.served_by)
     if result.error is not None:
-        result.error.message = clean(result.error.message)
-        result.error.hint = clean(result.error.hint)
+        for name in ("message", "hint", "code", "request_id"):
+            setattr(result.error, name, clean(getattr(result.error, name)))
+    # What was derived from the content before the scrub: the parsed tree (shown in the Parsed panel)
+    # and validation messages (which quote the offending value) would still hold the key.
+    if result.parse is not None:
+        result.parse.value = clean(result.parse.value)
+        result.parse.lenient_value = clean(result.parse.lenient_value)
+        result.parse.error = clean(result.parse.error)
+    if result.validation is not None:
+        result.validation.note = clean(result.validation.note)
+        for row in result.validation.errors:
+            row.path, row.message = clean(row.path), clean(row.message)
     return result
