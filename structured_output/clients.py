@@ -77,6 +77,9 @@ def run(req: Request, api_key: str | None = None, *, on_delta: OnDelta | None = 
             _run_openai(req, target, result, on_delta, on_retry, timeout, max_retries, started)
     except CallError as e:
         e.retries = max(e.retries, result.retries)
+        # The error is kept in the session's history: drop what links it to the SDK's exception (whose
+        # request carries the Authorization header) and to the frames (whose locals hold the key).
+        e.__context__ = e.__cause__ = e.__traceback__ = None
         result.error = e
     result.latency_s = time.perf_counter() - started
     return finish(result, req.schema())

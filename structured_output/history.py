@@ -111,6 +111,7 @@ def scrub_secret(result: RunResult, secret: str | None) -> RunResult:
     if result.error is not None:
         for name in ("message", "hint", "code", "request_id"):
             setattr(result.error, name, clean(getattr(result.error, name)))
+        result.error.args = tuple(clean(a) for a in result.error.args)  # what pickling an exception keeps
     # What was derived from the content before the scrub: the parsed tree (shown in the Parsed panel)
     # and validation messages (which quote the offending value) would still hold the key.
     if result.parse is not None:

@@ -32,11 +32,14 @@ from streamlit.testing.v1 import AppTest
 
 import local_engine.__main__ as engine_main
 from components import state
+from structured_output import clients
 from structured_output.batch import BatchJob, build_items, outcome_table, to_csv, to_jsonl
 from structured_output.catalog import load_catalog
+from structured_output.errors import CallError
 from structured_output.history import scrub_secret
 from structured_output.local import LocalEngine
 from structured_output.presets import export_presets, load_user_presets, request_to_preset, save_user_preset
+from structured_output.request import Request
 from structured_output.result import RunResult, finish
 from structured_output.snippets import generate
 from tests.hardening.conftest import ROOT, free_port, listening_addresses, no_traceback, ready, texts
@@ -214,8 +217,23 @@ def test_the_scrub_reaches_everything_derived_from_the_answer() -> None:
     result = finish(RunResult(content=json.dumps({"k": key}), raw={"x": key}, reasoning=key, finish_reason="stop",
                               request_id=key), {"type": "object", "properties": {"k": {"type": "integer"}}})
     scrub_secret(result, key)
-    assert key not in repr(result)
+    assert key not in repr(result) and key.encode() not in pickle.dumps(result)
     assert result.parse is not None and result.parse.value == {"k": "[redacted key]"}
+    failed = finish(RunResult(error=CallError("auth", f"Incorrect API key provided: {key}", "Check it.", 401)), None)
+    scrub_secret(failed, key)  # an exception pickles its constructor arguments, not its attributes
+    assert key.encode() not in pickle.dumps(failed) and key not in str(failed.error.args)
+
+
+def test_a_stored_error_holds_no_sdk_exception_or_frames(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The SDK's exception keeps the request (Authorization header) and the frames keep the key."""
+    key = canary("frames")
+    with RecordingServer() as server:
+        server.replies.append(Reply(401, {"error": {"message": "no"}}))
+        req = Request(model="m", endpoint="custom", custom_base_url=f"http://127.0.0.1:{server.port}/v1",
+                      user_text="x")
+        err = clients.run(req, key, max_retries=0).error
+    assert err is not None and err.status == 401
+    assert err.__context__ is None and err.__cause__ is None and err.__traceback__ is None
 
 
 # ---------------------------------------------------------------- the engine's exposure
