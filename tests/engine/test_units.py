@@ -252,7 +252,8 @@ def test_few_shot_examples_in_the_instruction_become_earlier_turns() -> None:
     req.messages[0] = Message("system", [Part(text=system)])
     text = build_prompt(req).text
     assert "Examples:" not in text and "Q:" not in text
-    assert text.endswith("Instruction: Extract the name. Output JSON.\nInput: I am Jane Roe\nOutput: {\"name\":\"Jane Roe\"}\n"
+    assert text.endswith("Instruction: Extract the name. Output JSON.\nInput: I am Jane Roe\n"
+                         "Output: {\"name\":\"Jane Roe\"}\n"
                          "\nInput: Call me Sam Poe\nOutput: {\"name\":\"Sam Poe\"}\n\nInput: I am Alex Brown.\nOutput:")
     assert split_shots("Q: no answer follows") == ("Q: no answer follows", [])
 
