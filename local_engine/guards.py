@@ -15,8 +15,9 @@ import numpy as np
 
 STRING_SOFT_CHARS = 100  # beyond this many characters a string is nudged to close
 ITEMS_SOFT = 8  # beyond this many items an object or array is nudged to close
+ITEM_BIAS = 0.75  # per item beyond ITEMS_SOFT
 DEPTH_SOFT = 4  # beyond this depth, opening another level is discouraged
-MAX_BIAS = 8.0
+MAX_BIAS = 12.0
 
 
 @dataclass
@@ -73,18 +74,33 @@ class Guards:
 
     def __init__(self, pieces: list[bytes]) -> None:
         self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
-        self.close = np.flatnonzero([p[:1] in (b"}", b"]") for p in pieces])
         self.open = np.flatnonzero([p[:1] in (b"{", b"[") for p in pieces])
+        # Tokens that only close: '}', ']}', and, ending a string at the same time, '"]' or '"}'. Grouped
+        # by (ends a string, how many containers they close), since '},' or '}, {' continue a list
+        # instead and must not be favoured when the list is the long thing.
+        groups: dict[tuple[bool, int], list[int]] = {}
+        for i, p in enumerate(pieces):
+            quoted = p[:1] == b'"'
+            body = bytes(c for c in (p[1:] if quoted else p) if c not in b" \n\t\r")
+            if body and all(c in b"}]" for c in body):
+                groups.setdefault((quoted, len(body)), []).append(i)
+        self.closers = {key: np.array(ids) for key, ids in groups.items()}
 
     def apply(self, shape: JsonShape, logits: np.ndarray) -> None:
         if shape.in_string:
             over = shape.string_chars - STRING_SOFT_CHARS
             if over > 0:
                 logits[self.quote] += min(MAX_BIAS, 0.05 * over)
+        elif shape.depth - DEPTH_SOFT > 0:
+            logits[self.open] -= min(MAX_BIAS, 1.0 * (shape.depth - DEPTH_SOFT))
+        if not shape.stack:
             return
-        over = shape.items - ITEMS_SOFT
-        if over > 0:
-            logits[self.close] += min(MAX_BIAS, 0.5 * over)
-        deep = shape.depth - DEPTH_SOFT
-        if deep > 0:
-            logits[self.open] -= min(MAX_BIAS, 1.0 * deep)
+        per_level = [min(MAX_BIAS, ITEM_BIAS * (items - ITEMS_SOFT)) for _kind, items in reversed(shape.stack)]
+        if max(per_level) <= 0:
+            return
+        for (quoted, closes), ids in self.closers.items():
+            if quoted != shape.in_string:
+                continue
+            bias = max(per_level[:closes])
+            if bias > 0:
+                logits[ids] += bias
