@@ -254,7 +254,9 @@ def summary(table: pd.DataFrame) -> None:
                                                                    format="percent"),
                      "median_latency_s": st.column_config.NumberColumn("median latency (s)", format="%.2f"),
                  })
-    height = max(120, 60 * len(s))
+    # "fit-x": the height is the plot's own, axes and legend come on top (Streamlit's default "fit"
+    # squeezes them into it, which flattens a one-group chart to nothing)
+    size = {"height": 30 + 44 * len(s), "autosize": alt.AutoSizeParams(type="fit-x", contains="padding")}
     col_rate, col_latency = st.columns(2, gap="large")
     with col_rate:
         st.markdown("**Parse and validity rate**")
@@ -266,7 +268,7 @@ def summary(table: pd.DataFrame) -> None:
             yOffset=alt.YOffset("rate:N"),
             color=alt.Color("rate:N", title=None, legend=alt.Legend(orient="bottom")),
             tooltip=["group", "rate", alt.Tooltip("share:Q", format=".0%")])
-        st.altair_chart(chart.properties(height=height), width="stretch")
+        st.altair_chart(chart.properties(**size), width="stretch")
     with col_latency:
         st.markdown("**Latency distribution**")
         lat = table.assign(group=table["model"] + " · " + table["mode"].map(_mode_label)).dropna(subset=["latency_s"])
@@ -275,4 +277,4 @@ def summary(table: pd.DataFrame) -> None:
             x=alt.X("latency_s:Q", title="latency (s): min, quartiles, max; a tick per row"), y=y)
         ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#1c1c1c").encode(
             x="latency_s:Q", y=y, tooltip=["row", "repeat", "group", alt.Tooltip("latency_s:Q", format=".2f")])
-        st.altair_chart((box + ticks).properties(height=height), width="stretch")
+        st.altair_chart((box + ticks).properties(**size), width="stretch")

@@ -153,7 +153,7 @@ def test_schema_image_run_and_three_panels(page: object, tmp_path: Path) -> None
 
     # JSON Schema mode, and the local model (the one catalog entry with vision and JSON Schema)
     page.get_by_role("radio", name="JSON Schema").check(force=True)
-    expect(page.get_by_text("Schema name")).to_be_visible()
+    expect(page.get_by_text("Schema name", exact=True)).to_be_visible()
     model_box = page.locator('[data-testid="stSelectbox"]').filter(has_text="Model")
     model_box.click()
     page.keyboard.type("local-gemma3")
@@ -210,7 +210,7 @@ def test_schema_image_run_and_three_panels(page: object, tmp_path: Path) -> None
 
     # a second run in JSON Object mode, then the history and the comparison of the two
     page.get_by_role("radio", name="JSON Object").check(force=True)
-    expect(page.get_by_text("Schema name")).to_have_count(0)
+    expect(page.get_by_text("Schema name", exact=True)).to_have_count(0)
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("Run #2 ·")).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect(page.get_by_role("button", name="Reopen in the editors")).to_be_visible()
