@@ -133,16 +133,22 @@ def native_messages(req: Request) -> list[dict[str, Any]]:
     return msgs
 
 
-def openai_kwargs(req: Request) -> dict[str, Any]:
-    """Arguments for ``client.chat.completions.create``."""
-    kw: dict[str, Any] = {"model": req.model, "messages": openai_messages(req)}
+def optional_params(req: Request) -> dict[str, Any]:
+    """``response_format``, ``temperature`` and ``max_tokens``, each only when set: the same on every wire."""
+    params: dict[str, Any] = {}
     rf = req.response_format()
     if rf is not None:
-        kw["response_format"] = rf
+        params["response_format"] = rf
     if req.temperature is not None:
-        kw["temperature"] = req.temperature
+        params["temperature"] = req.temperature
     if req.max_tokens is not None:
-        kw["max_tokens"] = req.max_tokens
+        params["max_tokens"] = req.max_tokens
+    return params
+
+
+def openai_kwargs(req: Request) -> dict[str, Any]:
+    """Arguments for ``client.chat.completions.create``."""
+    kw: dict[str, Any] = {"model": req.model, "messages": openai_messages(req), **optional_params(req)}
     if req.enable_thinking is not None:
         kw["extra_body"] = {"enable_thinking": req.enable_thinking}
     if req.stream:
@@ -156,13 +162,7 @@ def dashscope_kwargs(req: Request) -> dict[str, Any]:
     kw: dict[str, Any] = {"model": req.model, "messages": native_messages(req)}
     if not req.images:
         kw["result_format"] = "message"
-    rf = req.response_format()
-    if rf is not None:
-        kw["response_format"] = rf
-    if req.temperature is not None:
-        kw["temperature"] = req.temperature
-    if req.max_tokens is not None:
-        kw["max_tokens"] = req.max_tokens
+    kw.update(optional_params(req))
     if req.enable_thinking is not None:
         kw["enable_thinking"] = req.enable_thinking
     if req.stream:

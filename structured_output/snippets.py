@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from structured_output.catalog import load_catalog
-from structured_output.request import ImageInput, Request
+from structured_output.request import ImageInput, Request, optional_params
 
 KEY_ENV = "DASHSCOPE_API_KEY"
 INLINE_DATA_URL_MAX = 2048  # characters of a data: URL still readable inline
@@ -657,14 +657,8 @@ def _sh_quote(s: str) -> str:
 
 
 def curl_compatible(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
-    body: dict[str, Any] = {"model": req.model, "messages": _compatible_messages(req, slots)}
-    rf = req.response_format()
-    if rf is not None:
-        body["response_format"] = rf
-    if req.temperature is not None:
-        body["temperature"] = req.temperature
-    if req.max_tokens is not None:
-        body["max_tokens"] = req.max_tokens
+    body: dict[str, Any] = {"model": req.model, "messages": _compatible_messages(req, slots),
+                            **optional_params(req)}
     if req.enable_thinking is not None:
         body["enable_thinking"] = req.enable_thinking
     if req.stream:
