@@ -98,8 +98,25 @@ class Decoder:
         self._pieces = pieces
         self._spared = np.array([bool(p) and _STRUCTURAL.match(p) is not None for p in pieces])
         self._digit_start = np.array([p[:1].isdigit() for p in pieces])
+        # Tokens llguidance's table marks as special: control tokens, and user-defined ones shaped like a
+        # tag ("<b>", "<table>": Gemma has many). Under a grammar they can only be wrong, yet its mask can
+        # let a user-defined one through and then refuse it; the end-of-generation tokens stay allowed.
+        self._special_like = np.array([self._looks_special(t, p) for t, p in enumerate(pieces)])
+        self._special_like[sorted(model.eog_ids)] = False
+        # Every other token by its bytes, to spell forced text such as "<b>" without the tag token.
+        self._by_piece: dict[bytes, int] = {}
+        for t, p in enumerate(pieces):
+            if p and not self._special_like[t]:
+                self._by_piece.setdefault(p, t)
+        self._longest_piece = max(map(len, self._by_piece), default=1)
         self._guards = Guards(pieces)
         self._cached: list[int] = []
+
+    def _looks_special(self, token: int, piece: bytes) -> bool:
+        """The rule ``llguidance.llamacpp.lltokenizer_from_vocab`` uses to prefix a token with 0xFF."""
+        attr = llama_cpp.llama_token_get_attr(self.vocab, token)
+        return bool(attr & llama_cpp.LLAMA_TOKEN_ATTR_CONTROL) or bool(
+            attr & llama_cpp.LLAMA_TOKEN_ATTR_USER_DEFINED and piece.startswith(b"<") and piece.endswith(b">"))
 
     def _piece(self, token: int, buf: ctypes.Array[ctypes.c_char]) -> bytes:
         """The bytes a token stands for; control tokens (``<eos>`` ...) stand for none."""
@@ -208,6 +225,10 @@ class Decoder:
         if matcher is None or limit <= 0 or matcher.is_stopped():
             return []
         forced = list(matcher.compute_ff_tokens())[:limit]
+        # llama.cpp tokenizes forced text such as "<b>" into a user-defined token that llguidance's table
+        # marks as special (it looks like a control token), and the matcher then refuses it. Keep the
+        # prefix it accepts; the masked sampling that follows writes the rest byte-wise.
+        forced = forced[:matcher.validate_tokens(forced)] if forced else forced
         if forced and not matcher.consume_tokens(forced):
             raise RuntimeError(f"llguidance refused its own forced tokens: {matcher.get_error()}")
         return forced
@@ -240,12 +261,29 @@ class Decoder:
         llnp.fill_next_token_bitmask(matcher, self._bitmask)
         took = time.perf_counter() - t0
         allowed = np.unpackbits(self._bitmask[0].view(np.uint8), bitorder="little")[: logits.shape[0]].view(bool)
+        plain = allowed & ~self._special_like
+        if plain.any():
+            allowed = plain
+        else:  # when the grammar forces "<b>", llguidance's mask names only the tag token, which it refuses
+            spelled = self._plain_spelling(matcher)
+            if spelled is not None:
+                allowed = np.zeros_like(allowed)
+                allowed[spelled] = True
         if self._digit_run(generated) >= MAX_DIGIT_RUN:
             narrowed = allowed & ~self._digit_start
             if narrowed.any():
                 allowed = narrowed
         logits[~allowed] = -np.inf
         return took
+
+    def _plain_spelling(self, matcher: llguidance.LLMatcher) -> int | None:
+        """The longest ordinary token that starts the grammar's forced bytes and that the matcher accepts."""
+        forced = bytes(matcher.compute_ff_bytes())
+        for n in range(min(len(forced), self._longest_piece), 0, -1):
+            token = self._by_piece.get(forced[:n])
+            if token is not None and matcher.validate_tokens([token]) == 1:
+                return token
+        return None
 
     def _digit_run(self, generated: list[int]) -> int:
         run = 0

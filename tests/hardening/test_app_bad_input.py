@@ -229,3 +229,23 @@ def test_odd_unicode_in_every_field_runs_and_shows(make_app: Callable[..., AppTe
     assert entry.verdict == "valid" and "Valid against the schema" in texts(at)
     fig.bad_inputs.append(BadInput("odd Unicode (RTL, emoji, NUL) in every field", "app",
                                    f"sent, answered and shown: {entry.result.content!r}", True))
+
+
+@pytest.mark.engine
+def test_schema_llguidance_cannot_compile_is_the_servers_400(make_app: Callable[..., AppTest],
+                                                             local_engine_url: str, fig: Figures) -> None:
+    """Valid JSON Schema the grammar compiler refuses (a lookbehind pattern): sendable, and the engine's
+    400 names the problem on the page."""
+    at = make_app(port=int(local_engine_url.rsplit(":", 1)[1]), timeout=300)
+    at.radio(key=state.MODE).set_value("json_schema").run()
+    schema = {"type": "object", "properties": {"code": {"type": "string", "pattern": "(?<=a)b"}},
+              "required": ["code"], "additionalProperties": False}
+    at.session_state[state.SCHEMA_TEXT] = json.dumps(schema)
+    at.run()
+    assert not at.button(key=state.RUN_BUTTON).disabled
+    at.button(key=state.RUN_BUTTON).click().run(timeout=300)
+    no_traceback(at)
+    errors = " ".join(plain(e.value) for e in at.error)
+    assert "HTTP 400" in errors and "cannot enforce this JSON Schema" in errors, errors
+    assert at.session_state[state.SCHEMA_TEXT] == json.dumps(schema)
+    fig.bad_inputs.append(BadInput("schema llguidance cannot compile (lookbehind pattern)", "app", errors[:200], True))
