@@ -14,11 +14,19 @@ from typing import Any
 from structured_output.result import RunResult
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=&])")
+WORD_JOINER = "\u2060"  # invisible, zero width
+# GFM turns bare URLs and e-mail addresses into links *after* escapes are resolved (a find-and-replace
+# on the rendered text), so no escape stops it; an invisible word joiner inside "http://", "www." and
+# before "@" does.
+_AUTOLINK = re.compile(r"(?i)(https?|ftp|www)(?=\\[:.])")
 
 
 def md_escape(text: Any) -> str:
-    """``text`` made inert for Streamlit Markdown: every Markdown, HTML, LaTeX and directive character escaped."""
-    return _MD_SPECIAL.sub(r"\\\1", str(text)).replace("\n", "  \n")
+    """``text`` made inert for Streamlit Markdown: every Markdown, HTML, LaTeX and directive character
+    escaped, and what GFM would auto-link (URLs, ``www.``, e-mail addresses) broken with a word joiner."""
+    escaped = _MD_SPECIAL.sub(r"\\\1", str(text))
+    escaped = _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, escaped).replace("@", WORD_JOINER + "@")
+    return escaped.replace("\n", "  \n")
 
 
 def pretty_raw(raw: Any) -> str:

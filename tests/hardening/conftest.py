@@ -188,8 +188,8 @@ def make_app(monkeypatch: pytest.MonkeyPatch) -> Callable[..., AppTest]:
 
 
 def plain(text: str) -> str:
-    """Markdown as the user reads it: escaping backslashes and bold marks removed."""
-    return text.replace("\\", "").replace("**", "")
+    """Markdown as the user reads it: escaping backslashes, bold marks and word joiners removed."""
+    return text.replace("\\", "").replace("**", "").replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

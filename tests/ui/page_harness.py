@@ -28,8 +28,9 @@ def free_port() -> int:
 
 
 def plain(text: str) -> str:
-    """Markdown as the user reads it: the escaping backslashes and bold marks removed."""
-    return text.replace("\\", "").replace("**", "")
+    """Markdown as the user reads it: the escaping backslashes, bold marks and the invisible word joiners
+    that keep URLs from becoming links removed."""
+    return text.replace("\\", "").replace("**", "").replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

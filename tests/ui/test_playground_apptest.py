@@ -45,8 +45,9 @@ def free_port() -> int:
 
 
 def plain(text: str) -> str:
-    """Markdown as the user reads it: the escaping backslashes removed."""
-    return text.replace("\\", "")
+    """Markdown as the user reads it: the escaping backslashes and the invisible word joiners that keep
+    URLs from becoming links removed."""
+    return text.replace("\\", "").replace("\u2060", "")
 
 
 def texts(at: AppTest) -> str:

@@ -141,7 +141,10 @@ def test_md_escape_makes_model_output_inert() -> None:
     out = md_escape("<script>alert(1)</script> [link](http://x) **b** :red[x] $x$")
     for raw in ("<script>", "[link](", "**b**", ":red[", "$x$"):
         assert raw not in out
-    assert out.replace("\\", "") == "<script>alert(1)</script> [link](http://x) **b** :red[x] $x$"
+    assert out.replace("\\", "").replace("\u2060", "") == "<script>alert(1)</script> [link](http://x) **b** :red[x] $x$"
+    # GFM links bare URLs and addresses after escapes are resolved: a word joiner breaks each one
+    for link in ("http://evil.example", "HTTPS://evil.example", "www.evil.example", "me@evil.example"):
+        assert link not in md_escape(link).replace("\\", "")
 
 
 def test_error_excerpt_marks_the_offending_character_in_place() -> None:
