@@ -117,7 +117,7 @@ def fill_input(rows: list[dict[str, str]]) -> tuple[str | None, str | None]:
             ss[state.BATCH_COLUMN] = columns[0]
         return st.selectbox("Column", columns, key=state.BATCH_COLUMN, persist_state="session"), None
     st.text_area("Template", key=state.BATCH_TEMPLATE, height=80, persist_state="session",
-                 help="Python format text: {column} is the row's value, {{ and }} are literal braces.")
+                 help="{column} is the row's value, put in as it is (no format specs); {{ and }} are literal braces.")
     return None, ss[state.BATCH_TEMPLATE]
 
 

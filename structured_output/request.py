@@ -7,6 +7,7 @@ import base64
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+from urllib.parse import unquote
 
 from jsonschema import SchemaError
 from jsonschema.validators import validator_for
@@ -229,7 +230,46 @@ def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
                         f"The schema is not a valid JSON Schema at {where}: {e.message}",
                         "Correct that keyword; the server rejects schemas that fail meta-validation.",
                         where=f"schema:{where}")]
-    return strict_advice(schema) if strict else []
+    return dangling_refs(schema) + (strict_advice(schema) if strict else [])
+
+
+def dangling_refs(schema: dict[str, Any]) -> list[Finding]:
+    """Local ``$ref``s (``#/...``) that point at nothing: meta-validation cannot see them, the server's
+    grammar compiler refuses them, and validation of the output could not follow them either."""
+    out: list[Finding] = []
+    stack: list[tuple[Any, str]] = [(schema, "#")]
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#") and not _resolves(schema, ref):
+                out.append(Finding("warning", "schema_dangling_ref",
+                                   f"The $ref {ref!r} at {path} points at nothing in this schema.",
+                                   "Define it under $defs (e.g. \"$defs\": {\"name\": {...}}) or fix the path; "
+                                   "servers refuse a schema whose references do not resolve.",
+                                   where=f"schema:{path}"))
+            stack.extend((v, f"{path}/{k}") for k, v in node.items() if k not in ("enum", "const", "examples"))
+        elif isinstance(node, list):
+            stack.extend((v, f"{path}/{i}") for i, v in enumerate(node))
+    return sorted(out, key=lambda f: f.where)
+
+
+def _resolves(schema: dict[str, Any], ref: str) -> bool:
+    """Whether a local JSON Pointer reference (``#``, ``#/$defs/a``, ``#/properties/x~1y``) resolves."""
+    if ref == "#":
+        return True
+    if not ref.startswith("#/"):
+        return True  # an anchor ("#name") or something else: not ours to judge
+    node: Any = schema
+    for raw in ref[2:].split("/"):
+        part = unquote(raw).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return False
+    return True
 
 
 # OpenAI's strict-mode subset (what `strict: true` guarantees there); the reference lists no DashScope rules.

@@ -101,7 +101,8 @@ def report(fig: Figures) -> str:
                    f"{len(specific)}/{len(fig.bad_inputs)}, tracebacks 0" if len(specific) == len(fig.bad_inputs)
                    else f"Bad inputs tried: {len(fig.bad_inputs)}; specific answer for {len(specific)}")
         for b in fig.bad_inputs:
-            out.append(f"  {'ok ' if b.specific else 'NO '} [{b.level}] {b.name}: {b.outcome[:110]}")
+            outcome = " ".join(b.outcome.split())  # one line, whatever the message's layout
+            out.append(f"  {'ok ' if b.specific else 'NO '} [{b.level}] {b.name}: {outcome[:110]}")
     lost = [f for f in fig.faults if not f.inputs_intact]
     if fig.faults:
         out.append("Nothing lost: every field the user typed was intact after every fault." if not lost

@@ -62,7 +62,8 @@ SCHEMAS = {
     "huge": ('{"description": "' + "x" * (MAX_SCHEMA_CHARS + 10) + '"}', "the limit is", True),
     "very deep": (deep_schema(80), "nests more than 64 levels deep", True),
     "thousands of [ (too deep to read)": ("[" * 5000, "The schema is not valid JSON", True),
-    "unresolvable $ref": ('{"type": "object", "properties": {"a": {"$ref": "#/$defs/nope"}}}', "nope", False),
+    "unresolvable $ref": ('{"type": "object", "properties": {"a": {"$ref": "#/$defs/nope"}}}', "points at nothing",
+                          False),
     "odd Unicode and NUL": ('{"type": "object", "properties": {"\\u0000\u202e😀": {"type": "string"}}}',
                             "Valid JSON Schema", False),
 }
@@ -79,9 +80,11 @@ def test_schema_editor_input(make_app: Callable[..., AppTest], case: str, fig: F
     page = texts(at)
     assert needle in page, page[-1500:]
     assert at.button(key=state.RUN_BUTTON).disabled is blocks
-    message = next((plain(e.value) for e in [*at.error, *at.warning] if needle in plain(e.value)), needle)
+    shown = [plain(str(e.value)) for kind in ("error", "warning", "info", "success", "caption", "markdown")
+             for e in getattr(at, kind)]
+    message = next(m for m in shown if needle in m).splitlines()[0]
     fig.bad_inputs.append(BadInput(f"schema editor: {case}", "app",
-                                   ("blocks Run: " if blocks else "warns: ") + message, True))
+                                   ("blocks Run: " if blocks else "sendable: ") + message, True))
     at.session_state[state.SCHEMA_TEXT] = '{"type": "object"}'  # the page is still usable
     at.run()
     no_traceback(at)
@@ -155,7 +158,8 @@ def test_batch_template(make_app: Callable[..., AppTest], template: str, fig: Fi
     at.text_area(key=state.BATCH_TEMPLATE).input(template).run()
     no_traceback(at)
     run = at.button(key=state.BATCH_RUN_BUTTON)
-    why = " ".join(plain(c.value) for c in at.caption if "Run is disabled" in c.value)
+    why = " ".join(plain(c.value).replace(":red[Run is disabled:] ", "Run disabled: ") for c in at.caption
+                   if "Run is disabled" in c.value)
     assert run.disabled and "template" in why, why
     fig.bad_inputs.append(BadInput(f"batch template {template}", "app", why, True))
     at.text_area(key=state.BATCH_TEMPLATE).input("Extract JSON: {text}").run()

@@ -6,6 +6,7 @@ Hypothesis properties check that arbitrary bytes never escape as anything but th
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from local_engine.errors import EngineError
 from local_engine.shapes.fields import parse_json_body
 from structured_output.batch import BatchError, build_items, fill, read_rows, run_batch
+from structured_output.display import WORD_JOINER, md_escape
 from structured_output.errors import CallError
 from structured_output.history import REDACTED
 from structured_output.presets import PresetError, import_presets, load_preset_file
@@ -192,3 +194,17 @@ def test_a_preset_file_on_disk_is_read_not_imported(tmp_path: Path) -> None:
     bad.write_text("import os; os.system('true')\n")
     with pytest.raises(PresetError, match="not valid JSON"):
         load_preset_file(bad)
+
+
+_GFM_LINK = re.compile(r"(?i)(https?://|www\.)[-.\w]+|[-.\w+]+@[-\w]+(\.[-\w]+)+")
+
+
+@FAST
+@given(st.text(max_size=120) | st.sampled_from(["http://evil.example", "see www.x.io/a", "me@evil.example",
+                                                   "HTTPS://A.B", "[x](https://y.z)", "ftp://f.example"]))
+def test_escaped_text_reads_the_same_and_holds_nothing_gfm_would_link(text: str) -> None:
+    """What GFM would auto-link after escapes are resolved (URLs, www., addresses) is broken in
+    ``md_escape``'s output, and removing the escapes and the joiners gives the text back."""
+    shown = re.sub(r"\\(.)", r"\1", md_escape(text), flags=re.DOTALL)  # what Markdown shows
+    assert _GFM_LINK.search(shown) is None
+    assert shown.replace(WORD_JOINER, "").replace("  \n", "\n") == text
