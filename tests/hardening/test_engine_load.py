@@ -122,7 +122,7 @@ def test_fifty_at_once_twice_queue_holds_memory_flat(private_engine: LocalEngine
     assert second.rss_after_mb - first.rss_after_mb < RSS_DRIFT_LIMIT_MB, (first, second)
 
 
-def _request(engine: LocalEngine) -> Request:
+def _request() -> Request:
     return Request(model="qwen-plus", endpoint="local", mode="json_schema", schema_name="ok",
                    schema_text=json.dumps(TINY_SCHEMA), user_text="Is water wet?", max_tokens=16, stream=False)
 
@@ -136,7 +136,7 @@ def test_the_playground_client_under_the_same_pressure(private_engine: LocalEngi
     n = 24
     started = time.monotonic()
     with ThreadPoolExecutor(n) as pool:
-        results = list(pool.map(lambda _: clients.run(_request(private_engine), max_retries=retries, timeout=120),
+        results = list(pool.map(lambda _: clients.run(_request(), max_retries=retries, timeout=120),
                                 range(n)))
     took = time.monotonic() - started
     done = [r for r in results if r.error is None]
