@@ -21,6 +21,7 @@ from structured_output.request import MODE_LABELS, Request
 from structured_output.result import RunResult
 
 ENGINE_WAIT_S = 900.0  # the first start of the local engine assembles and loads the model
+ENGINE_EXIT_WAIT_S = 3.0  # a dropped connection from the local engine: how long its exit may take to show
 PANEL_HEIGHT = 430
 STREAM_REFRESH_S = 0.05  # at most 20 screen updates a second, however fast the tokens come
 
@@ -93,7 +94,9 @@ def engine_down_error(err: CallError) -> CallError | None:
     """
     if err.kind not in ("connection", "stream_cut", "timeout", "bad_response", "server"):
         return None
-    status = connection.local_engine().status()
+    engine = connection.local_engine()
+    engine.wait_exit(ENGINE_EXIT_WAIT_S)
+    status = engine.status()
     if status.state not in ("failed", "stopped") or status.port_conflict:
         return None
     reason = status.reason.removeprefix("The local engine ")

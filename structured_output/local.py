@@ -194,6 +194,20 @@ class LocalEngine:
             doing = detail if probe == "loading" and detail else (progress_line(tail[-1]) if tail else "launching")
             return EngineStatus("starting", reason=doing, **base)
 
+    def wait_exit(self, timeout_s: float) -> bool:
+        """Whether the process this supervisor started has ended, waiting up to ``timeout_s`` for it.
+
+        A killed process closes its sockets before it can be reaped, so a client that sees the connection
+        drop may ask before the exit is visible; this gives the exit the moment it needs."""
+        run = self._run
+        if run is None:
+            return True
+        try:
+            run.proc.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+
     def _conflict_reason(self, detail: str) -> str:
         return (f"Port {self.port} is taken by another program ({detail}), not a local engine. "
                 f"Stop that program, or start the app with SOP_LOCAL_ENGINE_PORT set to a free port.")

@@ -257,3 +257,16 @@ def test_status_is_json_friendly_for_logs() -> None:
     e = LocalEngine(free_port(), command=["true"], log_dir=_LOG_DIR)
     st = e.status()
     assert json.dumps({"state": st.state, "reason": st.reason})
+
+
+def test_wait_exit_sees_a_kill_that_the_status_may_not_show_yet(engines: list[LocalEngine]) -> None:
+    """A killed engine's dropped connection can reach the client before the process is reaped."""
+    port = free_port()
+    e = make(engines, port)
+    pid = e.ensure_started().pid
+    assert pid and e.wait_ready(20, poll_s=0.1).ready
+    assert not e.wait_exit(0.2)  # alive: waits the time given, then says so
+    os.kill(pid, signal.SIGKILL)
+    assert e.wait_exit(5)
+    st = e.status()
+    assert st.state == "failed" and "killed by signal 9" in st.reason
