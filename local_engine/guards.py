@@ -5,6 +5,12 @@ key, an array without ``maxItems`` or a string without ``maxLength`` can go on u
 These guards follow the JSON being written and, past generous thresholds, make closing the string
 or the container more likely (and opening yet another level less likely). They only shift the
 scores of tokens the mask already allows, so they can never produce output the grammar forbids.
+
+In JSON Object mode the grammar allows any key, and a small model reading a receipt writes the
+receipt's labels ("Invoice No.") instead of the keys the instruction asked for (``invoice_number``).
+``steer_keys`` favours the tokens that spell the first asked key not yet used in the current object
+(while the key written so far is a prefix of it), disfavours closing an object that holds some asked
+keys but not all, and a nested container as the value of an asked key: nudges, not constraints.
 """
 
 from __future__ import annotations
@@ -18,16 +24,25 @@ ITEMS_SOFT = 8  # beyond this many items an object or array is nudged to close
 ITEM_BIAS = 0.75  # per item beyond ITEMS_SOFT
 DEPTH_SOFT = 4  # beyond this depth, opening another level is discouraged
 MAX_BIAS = 12.0
+KEY_BIAS = 6.0  # towards a key the instruction named, where a key starts; against leaving one out
+KEY_BIAS_INSIDE = 10.0  # once a key has begun like a named one, towards finishing it as that one
 
 
 @dataclass
 class JsonShape:
-    """Where the generated JSON text is: container stack with item counts, inside a string or not."""
+    """Where the generated JSON text is: container stack with item counts, inside a string or not,
+    and, for objects, whether a key or a value comes next."""
 
     stack: list[list[int]] = field(default_factory=list)  # [opening char, items so far]
     in_string: bool = False
     escaped: bool = False
     string_chars: int = 0
+    # Per open object: whether its next string is a key, and the keys it holds so far.
+    expect_key: list[bool] = field(default_factory=list)
+    keys: list[set[str]] = field(default_factory=list)
+    in_key: bool = False
+    key_text: str = ""
+    value_of: str | None = None  # after '"key":', until its value starts: that key
 
     def feed(self, text: str) -> None:
         for ch in text:
@@ -38,22 +53,53 @@ class JsonShape:
                     self.escaped = True
                 elif ch == '"':
                     self.in_string = False
+                    if self.in_key:
+                        self.in_key = False
+                        self.expect_key[-1] = False
+                        self.keys[-1].add(self.key_text)
                     continue
                 self.string_chars += 1
-            elif ch == '"':
+                if self.in_key:
+                    self.key_text += ch
+                continue
+            if ch.isspace():
+                continue
+            if ch == ":":
+                self.value_of = self.key_text if self.at_object else None
+                continue
+            self.value_of = None
+            if ch == '"':
                 self.in_string, self.string_chars = True, 0
+                self.in_key = self.at_key
+                if self.in_key:
+                    self.key_text = ""
                 self._touch()
             elif ch in "{[":
                 self._touch()
                 self.stack.append([ord(ch), 0])
+                if ch == "{":
+                    self.expect_key.append(True)
+                    self.keys.append(set())
             elif ch in "}]":
-                if self.stack:
-                    self.stack.pop()
+                if self.stack and self.stack.pop()[0] == ord("{") and self.keys:
+                    self.expect_key.pop()
+                    self.keys.pop()
             elif ch == ",":
                 if self.stack:
                     self.stack[-1][1] += 1
-            elif not ch.isspace() and ch != ":":
+                    if self.at_object:
+                        self.expect_key[-1] = True
+            else:
                 self._touch()
+
+    @property
+    def at_object(self) -> bool:
+        return bool(self.stack) and self.stack[-1][0] == ord("{") and bool(self.expect_key)
+
+    @property
+    def at_key(self) -> bool:
+        """The next string (or the one being written) is a key of the innermost object."""
+        return self.at_object and self.expect_key[-1]
 
     def _touch(self) -> None:
         """Something started inside the current container: it has at least one item."""
@@ -74,7 +120,10 @@ class Guards:
 
     def __init__(self, pieces: list[bytes]) -> None:
         self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
-        self.open = np.flatnonzero([p[:1] in (b"{", b"[") for p in pieces])
+        self.open = np.flatnonzero([p.lstrip()[:1] in (b"{", b"[") for p in pieces])
+        self.close_object = np.flatnonzero([p.lstrip()[:1] == b"}" for p in pieces])
+        # '"}' and the like: the end of a string value and of its object in one token.
+        self.quote_close_object = np.flatnonzero([p[:1] == b'"' and p[1:].lstrip()[:1] == b"}" for p in pieces])
         # Tokens that only close: '}', ']}', and, ending a string at the same time, '"]' or '"}'. Grouped
         # by (ends a string, how many containers they close), since '},' or '}, {' continue a list
         # instead and must not be favoured when the list is the long thing.
@@ -85,6 +134,11 @@ class Guards:
             if body and all(c in b"}]" for c in body):
                 groups.setdefault((quoted, len(body)), []).append(i)
         self.closers = {key: np.array(ids) for key, ids in groups.items()}
+        self._by_piece: dict[bytes, list[int]] = {}
+        for i, p in enumerate(pieces):
+            if p:
+                self._by_piece.setdefault(p, []).append(i)
+        self._longest = max(map(len, self._by_piece), default=1)
 
     def apply(self, shape: JsonShape, logits: np.ndarray) -> None:
         if shape.in_string:
@@ -104,3 +158,35 @@ class Guards:
             bias = max(per_level[:closes])
             if bias > 0:
                 logits[ids] += bias
+
+    def steer_keys(self, shape: JsonShape, logits: np.ndarray, keys: list[str]) -> None:
+        """Favour spelling the first named key not yet in this object, and a plain value for a named key
+        (see the module doc). Keys are taken in the order the instruction names them."""
+        if not keys:
+            return
+        if shape.value_of is not None:
+            if shape.value_of in keys:  # a named field is a leaf: a nested object there runs away
+                logits[self.open] -= KEY_BIAS
+            return
+        used = shape.keys[-1] if shape.keys else set()
+        if shape.at_object and not shape.at_key:
+            # In or after a value: an object that holds named keys is not closed while others are missing.
+            if used & set(keys) and not set(keys) <= used:
+                logits[self.quote_close_object if shape.in_string else self.close_object] -= KEY_BIAS
+            return
+        if not (shape.in_key if shape.in_string else shape.at_key):
+            return
+        key = next((k for k in keys if k not in used and k.startswith(shape.key_text if shape.in_string else "")),
+                   None)
+        if key is None:
+            return
+        if shape.in_string:
+            rests = [f'{key[len(shape.key_text):]}"'.encode()]
+        else:
+            rests = [f'"{key}"'.encode(), f' "{key}"'.encode(), f'\n"{key}"'.encode()]
+        boosted: set[int] = set()
+        for rest in rests:
+            for n in range(1, min(len(rest), self._longest) + 1):
+                boosted.update(self._by_piece.get(rest[:n], ()))
+        if boosted:
+            logits[list(boosted)] += KEY_BIAS_INSIDE if shape.in_string else KEY_BIAS

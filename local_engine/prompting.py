@@ -4,8 +4,8 @@ Gemma 3 270M as shipped here is a base model with no chat template, so a chat is
 document the model can continue: a worked example, then the request as ``Instruction`` / ``Input`` /
 ``Output`` blocks, ending on ``Output:`` as the cue where the answer starts. A worked example teaches
 "only the asked fields, then stop" better than any instruction does at this
-size. The example's content is deliberately unlike the reference's (a city, not a person) so that a
-copied example never looks like a plausible answer.
+size. The example's content is deliberately unlike anything an extraction asks for (a planet: not a
+person, a city or a price) so that neither its key nor its value is copied into a plausible answer.
 
 Rules, all general (none knows a particular request):
 
@@ -32,9 +32,9 @@ from typing import Any
 
 from local_engine.chat import ChatRequest, Message
 
-JSON_EXAMPLE = ("Instruction: Extract the city and return it in JSON format.\n"
-                "Input: I moved to Lisbon in 2019 and work as a nurse.\n"
-                "Output: {\"city\": \"Lisbon\"}\n\n")
+JSON_EXAMPLE = ("Instruction: Extract the planet and return it in JSON format.\n"
+                "Input: After seven years in space the probe reached Saturn.\n"
+                "Output: {\"planet\": \"Saturn\"}\n\n")
 TEXT_EXAMPLE = ("Instruction: Answer in one short sentence.\n"
                 "Input: What is the capital of France?\n"
                 "Output: The capital of France is Paris.\n\n")
@@ -52,6 +52,7 @@ _WORD = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
 _WORD_LIST = re.compile(rf"(?<![\w.@/-]){_WORD}(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+){_WORD})+(?![\w@/-])")
 _TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
                "null", "list", "dict", "text", "in", "as", "with", "into", "the", "a", "an", "format"}
+_LIST_CUE = re.compile(r"\b(extract|extracting|fields?|keys|properties|including|includes?)\b", re.I)
 _PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 
 
@@ -59,6 +60,7 @@ _PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 class Prompt:
     text: str
     stop: list[str] = field(default_factory=list)  # only for unconstrained output; a grammar stops itself
+    keys: list[str] = field(default_factory=list)  # JSON Object mode: the keys the instructions name
 
 
 def build_prompt(req: ChatRequest) -> Prompt:
@@ -75,11 +77,13 @@ def build_prompt(req: ChatRequest) -> Prompt:
                 instructions.append(text)
     if instructions:
         lines.append("Instruction: " + "\n".join(instructions))
-    hint = ""
+    hint, keys = "", []
     if req.mode == "json_schema" and req.schema:
         hint = schema_hint(req.schema)
     elif req.mode == "json_object":
-        hint = key_hint(instructions)
+        # The user's own words can carry the instruction too (the reference's image example does).
+        keys = named_keys(instructions + [m.text for m in req.messages if m.role == "user"])
+        hint = key_hint(keys)
     if hint:
         lines.append(hint)
     for q, a in shots:
@@ -92,7 +96,7 @@ def build_prompt(req: ChatRequest) -> Prompt:
             lines.append(block)
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
-    return Prompt(example + "\n".join(lines), stop)
+    return Prompt(example + "\n".join(lines), stop, keys)
 
 
 def split_shots(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -135,24 +139,30 @@ def _block(m: Message) -> str:
     return f"{label}: " + "\n".join(chunks)
 
 
-def key_hint(instructions: list[str]) -> str:
-    """JSON Object mode: the keys an instruction spells out, when it names at least two.
+def named_keys(texts: list[str]) -> list[str]:
+    """The keys the texts spell out, when they name at least two (JSON Object mode has no schema).
 
-    Keys are identifiers in parentheses (``姓名(name)``) and lists of words that contain at least one
-    snake_case identifier (``travel_date, train, seat and price``): such a list reads as field names."""
+    Keys are identifiers in parentheses (``姓名(name)``), lists of words that contain at least one
+    snake_case identifier (``travel_date, train, seat and price``), and comma lists of three or more
+    words that follow "extract" or "fields" in the same sentence (``Extract the name, age and email``):
+    such lists read as field names. "the name and age and return ..." is not one (no comma)."""
     keys: list[str] = []
-    for text in instructions:
+    for text in texts:
         found = [(m.start(), m.group(1)) for m in _PAREN_IDENT.finditer(text)]
         for m in _WORD_LIST.finditer(text):
             items = [w for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(0)) if w]
-            if any("_" in w for w in items):
+            sentence = re.split(r"[.!?。！？\n]", text[:m.start()])[-1]
+            listed = "," in m.group(0) and len(items) >= 3 and _LIST_CUE.search(sentence) is not None
+            if listed or any("_" in w for w in items):
                 found += [(m.start() + i, w) for i, w in enumerate(items)]
         for _, key in sorted(found):
             if key not in keys and key.lower() not in _TYPE_WORDS:
                 keys.append(key)
-    if len(keys) < 2:
-        return ""
-    return "Answer with a JSON object with the fields: " + ", ".join(keys[:20]) + "."
+    return keys[:20] if len(keys) >= 2 else []
+
+
+def key_hint(keys: list[str]) -> str:
+    return "Answer with a JSON object with the fields: " + ", ".join(keys) + "." if keys else ""
 
 
 def schema_hint(schema: dict[str, Any]) -> str:

@@ -41,3 +41,62 @@ def test_long_string_favours_its_closing_quote() -> None:
 
 def test_deep_nesting_discourages_opening() -> None:
     assert biases('{"a": {"b": {"c": {"d": {"e": ')[b"{"] < 0
+
+
+KEY_PIECES = [b'"', b'"inv', b"inv", b"oice", b"_code", b"_number", b'"Inv', b"Invoice", b" No", b":", b"}",
+              b"{", b"[", b"1", b'"}', b'",']
+
+
+def steered(text: str, keys: list[str]) -> dict[bytes, float]:
+    shape = JsonShape()
+    shape.feed(text)
+    logits = np.zeros(len(KEY_PIECES))
+    Guards(KEY_PIECES).steer_keys(shape, logits, keys)
+    return {p: float(v) for p, v in zip(KEY_PIECES, logits, strict=True) if v}
+
+
+KEYS = ["invoice_code", "invoice_number"]
+
+
+def test_key_steering_favours_the_first_named_key_not_yet_written() -> None:
+    assert set(steered("{", KEYS)) == {b'"', b'"inv'}
+    assert set(steered('{"inv', KEYS)) == {b"oice"}
+    assert set(steered('{"invoice', KEYS)) == {b"_code"}  # in the order the instruction names them
+    assert set(steered('{"invoice_code": "1", "invoice', KEYS)) == {b"_number"}
+    assert set(steered('{"invoice_code": "1",\n  "invoice', KEYS)) == {b"_number"}
+    assert all(v > 0 for v in steered("{", KEYS).values())
+
+
+def test_key_steering_leaves_values_and_keys_of_the_models_own_alone() -> None:
+    assert steered('{"invoice_code": "', KEYS) == {b'"}': -6.0}  # a value, not a key: only not closed early
+    assert steered('{"Invoice', KEYS) == {}  # the model chose a key of its own
+    assert steered('{"a": ["', KEYS) == {}  # a string in an array is a value
+    assert set(steered('{"a": {"invoice_code": 1}, "invoice', KEYS)) == {b"_code"}  # keys are per object
+    assert steered('{"invoice_code": 1, "invoice_number": 2, ', KEYS) == {}  # all named keys written
+    assert steered('{"invoice_code": 1, "invoice_number": 2', KEYS) == {}  # free to close
+
+
+def test_an_object_with_some_named_keys_is_not_closed_before_the_rest() -> None:
+    got = steered('{"invoice_code": "1"', KEYS)
+    assert set(got) == {b"}"} and got[b"}"] < 0
+    assert b"}" in steered('{"invoice_code": 12', KEYS)  # inside a number too
+    assert set(steered('{"invoice_code": "12', KEYS)) == {b'"}'}  # a string value closed with its object
+    assert steered('{"ticket": "1"', KEYS) == {}  # an object of the model's own
+    assert steered("{", []) == {}
+
+
+def test_a_named_key_gets_a_plain_value_not_a_nested_container() -> None:
+    got = steered('{"invoice_code": ', KEYS)
+    assert got[b"{"] < 0 and got[b"["] < 0 and b"1" not in got
+    assert steered('{"ticket": ', KEYS) == {}  # a key of the model's own may hold anything
+
+
+def test_shape_tells_keys_from_values() -> None:
+    shape = JsonShape()
+    shape.feed('{"a": "x", "b": [{"c": 1}], "d')
+    assert shape.in_key and shape.key_text == "d"
+    assert shape.keys[-1] == {"a", "b"}
+    shape.feed('": ')
+    assert shape.value_of == "d" and not shape.at_key
+    shape.feed("7, ")
+    assert shape.value_of is None and shape.at_key

@@ -12,7 +12,7 @@ import pytest
 from local_engine.chat import ChatRequest, ImageInput, Message, Part
 from local_engine.errors import EngineError
 from local_engine.guards import JsonShape
-from local_engine.prompting import build_prompt, key_hint, schema_hint, split_shots
+from local_engine.prompting import build_prompt, key_hint, named_keys, schema_hint, split_shots
 from local_engine.rules import check_model, check_request
 from local_engine.scheduler import Scheduler
 from local_engine.schema_rewrites import (
@@ -259,8 +259,22 @@ def test_few_shot_examples_in_the_instruction_become_earlier_turns() -> None:
 
 
 def test_key_hint_names_identifier_lists_only() -> None:
-    assert key_hint(["Extract travel_date, train, seat and price. Return JSON."]).endswith(
-        "fields: travel_date, train, seat, price.")
-    assert key_hint(["提取姓名(name)、年龄(age)，以JSON格式返回。"]).endswith("fields: name, age.")
-    assert key_hint(["Extract the name (string) and age. Reply in JSON."]) == ""
-    assert key_hint(["Extract the product name, brand and price."]) == ""
+    assert named_keys(["Extract travel_date, train, seat and price. Return JSON."]) == [
+        "travel_date", "train", "seat", "price"]
+    assert key_hint(named_keys(["提取姓名(name)、年龄(age)，以JSON格式返回。"])).endswith("fields: name, age.")
+    assert named_keys(["Extract the name (string) and age. Reply in JSON."]) == []
+    assert named_keys(["Extract the person's name, age, email and city. Return JSON."]) == [
+        "name", "age", "email", "city"]
+    assert named_keys(["Extract the name and age and return the information in JSON format."]) == []
+    assert named_keys(["Reply in JSON. Mention apples, pears and plums."]) == []  # no extraction cue
+    assert key_hint([]) == ""
+
+
+def test_json_object_prompt_names_keys_from_the_users_words_too() -> None:
+    """The reference's image example puts its instruction beside the image, in the user message."""
+    req = ChatRequest("compatible", "qwen3-vl-plus", [Message("user", [
+        Part(text="Extract invoice_code and invoice_number from the image. Output a JSON object.")])],
+        mode="json_object")
+    prompt = build_prompt(req)
+    assert prompt.keys == ["invoice_code", "invoice_number"]
+    assert "fields: invoice_code, invoice_number." in prompt.text
