@@ -80,7 +80,11 @@ def matches(expected: Any, actual: Any) -> bool:
 
 
 def score(expected: dict[str, Any], value: Any) -> tuple[int, int]:
-    hits = sum(any(matches(v, a) for a in find_values(value, k)) for k, v in expected.items())
+    """Expected values found under their key; a list under the key counts by its items ("hobby": [...])."""
+    def candidates(k: str) -> list[Any]:
+        found = find_values(value, k)
+        return found + [item for v in found if isinstance(v, list) for item in v]
+    hits = sum(any(matches(v, a) for a in candidates(k)) for k, v in expected.items())
     return hits, len(expected)
 
 

@@ -18,6 +18,11 @@ def test_matches() -> None:
     assert not matches(34, 35) and not matches("x", None) and not matches("x", {"x": 1})
 
 
+def test_score_counts_a_list_by_its_items() -> None:
+    assert score({"hobby": "basketball"}, {"info": {"hobby": ["basketball", "travel"]}}) == (1, 1)
+    assert score({"hobby": "chess"}, {"hobby": ["basketball"]}) == (0, 1)
+
+
 def test_score_finds_keys_anywhere_case_insensitively() -> None:
     out = {"info": {"Name": "Alex Brown", "AGE": "34"}, "ticket": [{"seat_num": "371"}]}
     assert score({"name": "Alex Brown", "age": 34, "seat_num": "371", "email": "a@b"}, out) == (3, 4)
