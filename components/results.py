@@ -95,8 +95,9 @@ def engine_down_error(err: CallError) -> CallError | None:
     if err.kind not in ("connection", "stream_cut", "timeout", "bad_response", "server"):
         return None
     engine = connection.local_engine()
-    engine.wait_exit(ENGINE_EXIT_WAIT_S)
     status = engine.status()
+    if status.state == "starting" and status.owned and engine.wait_exit(ENGINE_EXIT_WAIT_S):
+        status = engine.status()  # not answering and not yet reaped: it was dying, not starting
     if status.state not in ("failed", "stopped") or status.port_conflict:
         return None
     reason = status.reason.removeprefix("The local engine ")
