@@ -307,6 +307,10 @@ def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
         return
     n = len(cmp.rows)
     st.markdown(f"**{n} difference{'s' if n != 1 else ''} from the documented result**: {counts_text(cmp.counts)}")
+    found, total = cmp.values_found
+    if total and (cmp.counts.get("missing") or cmp.counts.get("extra")):
+        st.caption(f"{found} of {total} documented values came back under the same key, wherever the live "
+                   "result put them.")
     table = pd.DataFrame(documented_diff_table(cmp.rows))
     styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS.get(kind, 'transparent')}",
                              subset=["kind"])

@@ -134,6 +134,44 @@ def documented_diff(documented: Any, live: Any) -> list[DocumentedDiffRow]:
     return [DocumentedDiffRow(r.path, _DOCUMENTED_KIND[r.kind], r.left, r.right) for r in json_diff(documented, live)]
 
 
+def keyed_leaves(value: Any, key: str | None = None) -> list[tuple[str, Any]]:
+    """(key, scalar) for every value stored under a key, however deeply nested (list items take the
+    key of their list); ``null`` values are skipped: they say nothing was found."""
+    if isinstance(value, dict):
+        return [leaf for k, v in value.items() for leaf in keyed_leaves(v, str(k))]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in keyed_leaves(v, key)]
+    return [] if key is None or value is None else [(key, value)]
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    """Equal as JSON, or as text ("8.00" and 8.0, "371" and 371), ignoring case and outer spaces."""
+    if a == b and json_type(a) == json_type(b):
+        return True
+    try:
+        return float(str(a)) == float(str(b))
+    except ValueError:
+        return str(a).strip().lower() == str(b).strip().lower()
+
+
+def _norm_key(key: str) -> str:
+    return "".join(ch for ch in key.lower() if ch not in " _-")
+
+
+def documented_values_found(documented: Any, live: Any) -> tuple[int, int]:
+    """How many of the documented keyed values the live result holds under the same key (``seat_num``
+    and ``Seat Num`` alike), anywhere: a result that nests differently can still carry every value."""
+    wanted = keyed_leaves(documented)
+    pool = [(_norm_key(k), v) for k, v in keyed_leaves(live)]
+    found = 0
+    for key, value in wanted:
+        hit = next((i for i, (k, v) in enumerate(pool) if k == _norm_key(key) and _same_scalar(value, v)), None)
+        if hit is not None:
+            found += 1
+            pool.pop(hit)  # each live value answers for one documented value
+    return found, len(wanted)
+
+
 def documented_diff_table(rows: list[DocumentedDiffRow]) -> list[dict[str, str]]:
     """Rows ready for a table: path, kind, documented, live (an absent side is empty)."""
     return [{"path": r.path, "kind": r.kind,

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from structured_output.diff import DocumentedDiffRow, diff_counts, documented_diff
+from structured_output.diff import DocumentedDiffRow, diff_counts, documented_diff, documented_values_found
 from structured_output.presets import (
     Documented,
     Expectation,
@@ -70,6 +70,7 @@ class DocumentedComparison:
     note: str = ""
     error_matches: bool | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    values_found: tuple[int, int] = (0, 0)  # documented keyed values the live result holds anywhere
 
     @property
     def outcome_ok(self) -> bool:
@@ -140,7 +141,8 @@ def compare_to_documented(documented: Documented | None, expect: Expectation,
         return DocumentedComparison(problems, None, "The live output does not parse as JSON, so it cannot be "
                                     "compared key by key; compare the two texts instead.", error_matches)
     rows = documented_diff(documented.value, result.parse.value)
-    return DocumentedComparison(problems, rows, "", error_matches, diff_counts(rows))
+    return DocumentedComparison(problems, rows, "", error_matches, diff_counts(rows),
+                                documented_values_found(documented.value, result.parse.value))
 
 
 def counts_text(counts: dict[str, int]) -> str:

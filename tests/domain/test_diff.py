@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from structured_output.diff import DocumentedDiffRow, diff_counts, documented_diff, documented_diff_table
+from structured_output.diff import (
+    DocumentedDiffRow,
+    diff_counts,
+    documented_diff,
+    documented_diff_table,
+    documented_values_found,
+    keyed_leaves,
+)
 from structured_output.presets import get_preset
 
 
@@ -50,3 +57,16 @@ def test_table_rows_leave_the_absent_side_empty() -> None:
 
 def test_whole_value_of_a_different_shape() -> None:
     assert documented_diff({"a": 1}, [1]) == [DocumentedDiffRow("$", "type", {"a": 1}, [1])]
+
+
+def test_documented_values_found_wherever_the_live_result_puts_them() -> None:
+    documented = {"ticket": [{"travel_date": "2013-06-29", "seat_num": "371", "price": "8.00"}],
+                  "invoice": [{"invoice_code": "221021325353"}], "email": None}
+    flat = {"Travel Date": "2013-06-29", "seat_num": 371, "price": 8, "invoice_code": "999"}
+    assert documented_values_found(documented, flat) == (3, 4)  # the code differs; null is not counted
+    assert documented_values_found(documented, documented) == (4, 4)
+    assert documented_values_found(documented, {"seat": "371", "price": "8.00"}) == (1, 4)  # key must match
+    # one live value answers for one documented value
+    assert documented_values_found({"tags": ["a", "a"]}, {"tags": ["a"]}) == (1, 2)
+    assert documented_values_found({"n": "yes"}, {"n": True}) == (0, 1)
+    assert keyed_leaves([1, {"a": [2, {"b": None}]}]) == [("a", 2)]

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from structured_output.clients import run
-from structured_output.diff import documented_diff
+from structured_output.diff import documented_diff, keyed_leaves
 from structured_output.presets import (
     Preset,
     followup_needed,
@@ -59,15 +59,6 @@ def test_preset_runs_offline_with_its_documented_outcome(engine: str, preset: Pr
 
 
 
-def _documented_leaves(value: object, key: str | None = None) -> list[tuple[str, object]]:
-    """(key, value) for every keyed scalar of a documented result, however deeply nested."""
-    if isinstance(value, dict):
-        return [leaf for k, v in value.items() for leaf in _documented_leaves(v, str(k))]
-    if isinstance(value, list):
-        return [leaf for v in value for leaf in _documented_leaves(v, key)]
-    return [] if key is None or value is None else [(key, value)]
-
-
 def test_documented_values_come_back_offline(engine: str) -> None:
     """Not just valid JSON: the local engine gives back most of the values the reference documents
     (issue 8: at least 80% on the reference's own examples), scored as bench/quality.py scores."""
@@ -79,7 +70,7 @@ def test_documented_values_come_back_offline(engine: str) -> None:
         if preset.expect.outcome not in ("json", "valid") or preset.documented is None \
                 or not preset.documented.has_value:
             continue
-        leaves = _documented_leaves(preset.documented.value)
+        leaves = keyed_leaves(preset.documented.value)
         if not preset.images:  # a documented value the input does not hold (the reference's Python parse
             # sample sends "John Doe" but shows "Alex Brown") cannot come back
             said = (preset.system_prompt + " " + preset.user_text).lower()
