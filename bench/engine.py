@@ -154,7 +154,7 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
     prompt = job.prompt_tokens
     # "json_object+keys": JSON Object mode as the engine runs it when the instruction names the keys
     # ("its name, price and quantity"), steering towards them on every token (local_engine/guards.py).
-    keys = prompting.named_keys([ORDER_SYSTEM])
+    plan = prompting.key_plan([ORDER_SYSTEM])
     per_mode: dict[str, list[Stats]] = {"none": [], "json_object": [], "json_object+keys": [], "json_schema": []}
     for _ in range(rounds):
         for mode in per_mode:
@@ -163,7 +163,7 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
                 matcher = engine.grammars.json_object()
             elif mode == "json_schema":
                 matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
-            settings = Settings(max_tokens=max_tokens, keys=keys if mode == "json_object+keys" else [])
+            settings = Settings(max_tokens=max_tokens, plan=plan if mode == "json_object+keys" else None)
             _text, stats = engine.decoder.generate(prompt, matcher, settings)
             per_mode[mode].append(stats)
     print(f"\n== decode speed, same prompt ({len(prompt)} tokens), {rounds} interleaved rounds, "

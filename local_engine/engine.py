@@ -161,7 +161,7 @@ class Engine:
             presence_penalty=req.presence_penalty or 0.0,
             stop=[*prompt.stop, *req.stop],
             trim=req.mode == "none",
-            keys=prompt.keys,
+            plan=prompt.plan,
         )
 
     def generate(self, job: Job, on_text: OnText | None = None,

@@ -25,7 +25,7 @@ import llguidance.numpy as llnp
 import numpy as np
 
 from local_engine.chat import FinishReason
-from local_engine.guards import Guards, JsonShape
+from local_engine.guards import Guards, JsonShape, KeyPlan
 from local_engine.model import LoadedModel
 from local_engine.stops import StopScanner
 
@@ -59,7 +59,7 @@ class Settings:
     presence_penalty: float = 0.0
     stop: list[str] = field(default_factory=list)
     trim: bool = False  # drop leading/trailing whitespace (unconstrained text)
-    keys: list[str] = field(default_factory=list)  # keys to steer towards where a key is written (guards)
+    plan: KeyPlan | None = None  # the keys to steer towards where a key is written (guards)
 
 
 @dataclass
@@ -193,7 +193,7 @@ class Decoder:
                 stats.masked_tokens += 1
             if shape is not None:
                 self._guards.apply(shape, logits)
-                self._guards.steer_keys(shape, logits, settings.keys)
+                self._guards.steer_keys(shape, logits, settings.plan)
             self._penalize(logits, generated, settings)
             token = self._choose(logits, settings, rng)
             if token in self.model.eog_ids:

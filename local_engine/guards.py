@@ -28,6 +28,31 @@ KEY_BIAS = 6.0  # towards a key the instruction named, where a key starts; again
 KEY_BIAS_INSIDE = 10.0  # once a key has begun like a named one, towards finishing it as that one
 
 
+@dataclass(frozen=True)
+class KeyPlan:
+    """The keys an instruction names, in its order. ``groups``: named keys that hold fields of their own
+    ("the ticket information (including travel_date, trains, ...)"), as arrays of objects when
+    ``lists``. Without groups every object is steered towards ``keys``; with them the top level gets
+    the groups and the loose keys, and an object under a group gets that group's keys."""
+
+    keys: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lists: bool = False
+
+    @property
+    def top(self) -> tuple[str, ...]:
+        inner = {k for ks in self.groups.values() for k in ks}
+        return tuple(k for k in self.keys if k not in inner)
+
+    def for_object(self, owner: str | None, depth: int) -> tuple[str, ...]:
+        """The keys to steer towards in an object ``depth`` levels down, held under the key ``owner``."""
+        if not self.groups:
+            return self.keys
+        if depth == 1:
+            return self.top
+        return self.groups.get(owner or "", ())
+
+
 @dataclass
 class JsonShape:
     """Where the generated JSON text is: container stack with item counts, inside a string or not,
@@ -43,6 +68,9 @@ class JsonShape:
     in_key: bool = False
     key_text: str = ""
     value_of: str | None = None  # after '"key":', until its value starts: that key
+    # Per open container: the key it is the value of (items of an array inherit the array's key).
+    owners: list[str | None] = field(default_factory=list)
+    last: str = ""  # the last character outside strings that was not white space ('"' for a closed string)
 
     def feed(self, text: str) -> None:
         for ch in text:
@@ -53,6 +81,7 @@ class JsonShape:
                     self.escaped = True
                 elif ch == '"':
                     self.in_string = False
+                    self.last = '"'
                     if self.in_key:
                         self.in_key = False
                         self.expect_key[-1] = False
@@ -64,10 +93,11 @@ class JsonShape:
                 continue
             if ch.isspace():
                 continue
+            self.last = ch
             if ch == ":":
                 self.value_of = self.key_text if self.at_object else None
                 continue
-            self.value_of = None
+            pending, self.value_of = self.value_of, None
             if ch == '"':
                 self.in_string, self.string_chars = True, 0
                 self.in_key = self.at_key
@@ -76,14 +106,18 @@ class JsonShape:
                 self._touch()
             elif ch in "{[":
                 self._touch()
+                inherited = self.owners[-1] if self.stack and self.stack[-1][0] == ord("[") else None
+                self.owners.append(pending if pending is not None else inherited)
                 self.stack.append([ord(ch), 0])
                 if ch == "{":
                     self.expect_key.append(True)
                     self.keys.append(set())
             elif ch in "}]":
-                if self.stack and self.stack.pop()[0] == ord("{") and self.keys:
-                    self.expect_key.pop()
-                    self.keys.pop()
+                if self.stack:
+                    self.owners.pop()
+                    if self.stack.pop()[0] == ord("{") and self.keys:
+                        self.expect_key.pop()
+                        self.keys.pop()
             elif ch == ",":
                 if self.stack:
                     self.stack[-1][1] += 1
@@ -91,6 +125,11 @@ class JsonShape:
                         self.expect_key[-1] = True
             else:
                 self._touch()
+
+    @property
+    def owner(self) -> str | None:
+        """The key whose value the innermost container is."""
+        return self.owners[-1] if self.owners else None
 
     @property
     def at_object(self) -> bool:
@@ -121,7 +160,22 @@ class Guards:
     def __init__(self, pieces: list[bytes]) -> None:
         self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
         self.open = np.flatnonzero([p.lstrip()[:1] in (b"{", b"[") for p in pieces])
+        squeezed = [bytes(c for c in p if c not in b" \n\t\r") for p in pieces]
+        self.open_object = np.flatnonzero([p.lstrip()[:1] == b"{" for p in pieces])
+        # '[' or '[{' (an array that holds objects), and '["', '[1' and the like (one that holds scalars)
+        self.open_array = np.flatnonzero([q in (b"[", b"[{") or q.startswith(b'[{"') for q in squeezed])
+        self.open_scalar_array = np.flatnonzero([q[:1] == b"[" and q[1:2] not in (b"", b"{") for q in squeezed])
+        self.scalar_start = np.flatnonzero([q[:1] == b'"' or q[:1].isdigit() or q[:1] == b"-" for q in squeezed])
         self.close_object = np.flatnonzero([p.lstrip()[:1] == b"}" for p in pieces])
+        self.close_array_only = np.flatnonzero([q == b"]" for q in squeezed])
+        self.close_array_and_continue = np.flatnonzero([q.startswith(b"],") for q in squeezed])
+        self.close_array_and_object = np.flatnonzero([q.startswith(b"]}") for q in squeezed])
+        # '}': closes this object only; '}]}' closes more, '},' or '}, {' goes on with another item
+        self.close_one = np.flatnonzero([q == b"}" for q in squeezed])
+        self.close_more = np.flatnonzero([len(q) > 1 and all(c in b"}]" for c in q) for q in squeezed])
+        self.close_and_continue = np.flatnonzero([q.startswith(b"},") for q in squeezed])
+        # '",' or '"},': ends a string value and goes on with another key or item
+        self.quote_comma = np.flatnonzero([q.startswith((b'",', b'"},')) for q in squeezed])
         # '"}' and the like: the end of a string value and of its object in one token.
         self.quote_close_object = np.flatnonzero([p[:1] == b'"' and p[1:].lstrip()[:1] == b"}" for p in pieces])
         # Tokens that only close: '}', ']}', and, ending a string at the same time, '"]' or '"}'. Grouped
@@ -159,29 +213,61 @@ class Guards:
             if bias > 0:
                 logits[ids] += bias
 
-    def steer_keys(self, shape: JsonShape, logits: np.ndarray, keys: list[str]) -> None:
-        """Favour spelling the first named key not yet in this object, and a plain value for a named key
-        (see the module doc). Keys are taken in the order the instruction names them."""
+    def steer_keys(self, shape: JsonShape, logits: np.ndarray, plan: KeyPlan | None) -> None:
+        """Favour spelling the first named key not yet in this object, a plain value for a named key and
+        a container for a group (see the module doc and ``KeyPlan``)."""
+        if plan is None or not plan.keys:
+            return
+        if shape.value_of is not None:  # right after '"key":'
+            if plan.groups and shape.depth == 1 and shape.value_of in plan.groups:
+                logits[self.open_array if plan.lists else self.open_object] += KEY_BIAS
+                logits[self.open_scalar_array] -= KEY_BIAS
+            elif shape.value_of in plan.for_object(shape.owner, shape.depth):
+                logits[self.open] -= KEY_BIAS  # a named field is a leaf: a nested object there runs away
+            return
+        if not shape.in_string and shape.stack and shape.stack[-1][0] == ord("[") and shape.owner in plan.groups:
+            if shape.last == "}":  # one object done: the source rarely holds more, and a small model repeats
+                parent_used = shape.keys[-1] if shape.keys else set()
+                if set(plan.for_object(None, shape.depth - 1)) <= parent_used:  # the object around it is done
+                    logits[self.close_array_only] += KEY_BIAS
+                    logits[self.close_array_and_object] += KEY_BIAS
+                    logits[self.close_array_and_continue] -= KEY_BIAS
+                else:
+                    logits[self.close_array_only] += KEY_BIAS
+                    logits[self.close_array_and_continue] += KEY_BIAS
+                    logits[self.close_array_and_object] -= KEY_BIAS
+            else:
+                logits[self.open_object] += KEY_BIAS  # a group's array holds objects (the mask decides where)
+                logits[self.scalar_start] -= KEY_BIAS
+            return
+        if not shape.at_object:
+            return
+        keys = plan.for_object(shape.owner, shape.depth)
         if not keys:
             return
-        if shape.value_of is not None:
-            if shape.value_of in keys:  # a named field is a leaf: a nested object there runs away
-                logits[self.open] -= KEY_BIAS
-            return
         used = shape.keys[-1] if shape.keys else set()
-        if shape.at_object and not shape.at_key:
-            # In or after a value: an object that holds named keys is not closed while others are missing.
+        if not shape.at_key:
+            # In or after a value: an object that holds named keys is not closed while others are missing,
+            # and is closed once it holds them all and its last value is complete.
             if used & set(keys) and not set(keys) <= used:
                 logits[self.quote_close_object if shape.in_string else self.close_object] -= KEY_BIAS
+            elif set(keys) <= used:
+                if shape.in_string:
+                    logits[self.quote_comma] -= KEY_BIAS
+                elif shape.last in ('"', "}", "]"):
+                    logits[self.close_one] += KEY_BIAS
+                    logits[self.close_and_continue] -= KEY_BIAS
+                    if shape.depth > 1:
+                        logits[self.close_more] -= KEY_BIAS  # what is around it decides for itself
             return
-        if not (shape.in_key if shape.in_string else shape.at_key):
+        if shape.in_string and not shape.in_key:
             return
-        key = next((k for k in keys if k not in used and k.startswith(shape.key_text if shape.in_string else "")),
-                   None)
+        typed = shape.key_text if shape.in_string else ""
+        key = next((k for k in keys if k not in used and k.startswith(typed)), None)
         if key is None:
             return
         if shape.in_string:
-            rests = [f'{key[len(shape.key_text):]}"'.encode()]
+            rests = [f'{key[len(typed):]}"'.encode()]
         else:
             rests = [f'"{key}"'.encode(), f' "{key}"'.encode(), f'\n"{key}"'.encode()]
         boosted: set[int] = set()

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_engine.chat import ChatRequest, Message
+from local_engine.guards import KeyPlan
 
 JSON_EXAMPLE = ("Instruction: Extract the planet and return it in JSON format.\n"
                 "Input: After seven years in space the probe reached Saturn.\n"
@@ -53,6 +54,9 @@ _WORD_LIST = re.compile(rf"(?<![\w.@/-]){_WORD}(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s
 _TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
                "null", "list", "dict", "text", "in", "as", "with", "into", "the", "a", "an", "format"}
 _LIST_CUE = re.compile(r"\b(extract|extracting|fields?|keys|properties|including|includes?)\b", re.I)
+# "ticket information (array type, including travel_date, ...)": a word, maybe "information", then parentheses.
+_GROUP = re.compile(r"\b([a-z][a-z0-9_]*)(?:\s+(?:information|info|details|data|fields))?\s*"
+                    r"[(（]([^()（）]+)[)）]", re.I)
 _PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 
 
@@ -60,7 +64,7 @@ _PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
 class Prompt:
     text: str
     stop: list[str] = field(default_factory=list)  # only for unconstrained output; a grammar stops itself
-    keys: list[str] = field(default_factory=list)  # JSON Object mode: the keys the instructions name
+    plan: KeyPlan | None = None  # JSON Object mode: the keys the instructions name, for the decoder to steer
 
 
 def build_prompt(req: ChatRequest) -> Prompt:
@@ -77,13 +81,13 @@ def build_prompt(req: ChatRequest) -> Prompt:
                 instructions.append(text)
     if instructions:
         lines.append("Instruction: " + "\n".join(instructions))
-    hint, keys = "", []
+    hint, plan = "", None
     if req.mode == "json_schema" and req.schema:
         hint = schema_hint(req.schema)
     elif req.mode == "json_object":
         # The user's own words can carry the instruction too (the reference's image example does).
-        keys = named_keys(instructions + [m.text for m in req.messages if m.role == "user"])
-        hint = key_hint(keys)
+        plan = key_plan(instructions + [m.text for m in req.messages if m.role == "user"])
+        hint = key_hint(plan)
     if hint:
         lines.append(hint)
     for q, a in shots:
@@ -96,7 +100,7 @@ def build_prompt(req: ChatRequest) -> Prompt:
             lines.append(block)
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
-    return Prompt(example + "\n".join(lines), stop, keys)
+    return Prompt(example + "\n".join(lines), stop, plan)
 
 
 def split_shots(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -161,8 +165,38 @@ def named_keys(texts: list[str]) -> list[str]:
     return keys[:20] if len(keys) >= 2 else []
 
 
-def key_hint(keys: list[str]) -> str:
-    return "Answer with a JSON object with the fields: " + ", ".join(keys) + "." if keys else ""
+def key_plan(texts: list[str]) -> KeyPlan | None:
+    """``named_keys`` with their grouping: a word right before parentheses that list two or more of the
+    keys (``the ticket information (array type, including travel_date, trains, ...)``) is a key that
+    holds them; "array" or "list" in the texts makes such groups arrays of objects."""
+    keys = named_keys(texts)
+    if not keys:
+        return None
+    groups: dict[str, tuple[str, ...]] = {}
+    order: list[tuple[int, str]] = []
+    for text in texts:
+        for m in _GROUP.finditer(text):
+            name, inner = m.group(1), m.group(2)
+            members = tuple(k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", inner))
+            if len(members) >= 2 and name.lower() not in _TYPE_WORDS and name not in members:
+                groups.setdefault(name, members)
+                order.append((text.index(m.group(0)), name))
+    if not groups:
+        return KeyPlan(tuple(keys))
+    grouped = {k for ks in groups.values() for k in ks}
+    ordered = [name for _, name in sorted(order)] + [k for k in keys if k not in grouped and k not in groups]
+    lists = any(re.search(r"\b(arrays?|lists?)\b", t, re.I) for t in texts)
+    return KeyPlan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists)
+
+
+def key_hint(plan: KeyPlan | None) -> str:
+    if plan is None:
+        return ""
+    if not plan.groups:
+        return "Answer with a JSON object with the fields: " + ", ".join(plan.keys) + "."
+    holder = "a list of objects with" if plan.lists else "an object with"
+    fields = [f"{k} ({holder} {', '.join(plan.groups[k])})" if k in plan.groups else k for k in plan.top]
+    return "Answer with a JSON object with the fields: " + ", ".join(fields) + "."
 
 
 def schema_hint(schema: dict[str, Any]) -> str:

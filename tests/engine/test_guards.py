@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from local_engine.guards import ITEMS_SOFT, Guards, JsonShape
+from local_engine.guards import ITEMS_SOFT, Guards, JsonShape, KeyPlan
 
 PIECES = [b"}", b"]", b"},", b'"]', b'"}', b"}]", b'"', b"a", b"{", b", "]
 
@@ -47,12 +47,12 @@ KEY_PIECES = [b'"', b'"inv', b"inv", b"oice", b"_code", b"_number", b'"Inv', b"I
               b"{", b"[", b"1", b'"}', b'",']
 
 
-def steered(text: str, keys: list[str]) -> dict[bytes, float]:
+def steered(text: str, keys: list[str] | KeyPlan, pieces: list[bytes] = KEY_PIECES) -> dict[bytes, float]:
     shape = JsonShape()
     shape.feed(text)
-    logits = np.zeros(len(KEY_PIECES))
-    Guards(KEY_PIECES).steer_keys(shape, logits, keys)
-    return {p: float(v) for p, v in zip(KEY_PIECES, logits, strict=True) if v}
+    logits = np.zeros(len(pieces))
+    Guards(pieces).steer_keys(shape, logits, keys if isinstance(keys, KeyPlan) else KeyPlan(tuple(keys)))
+    return {p: float(v) for p, v in zip(pieces, logits, strict=True) if v}
 
 
 KEYS = ["invoice_code", "invoice_number"]
@@ -73,7 +73,8 @@ def test_key_steering_leaves_values_and_keys_of_the_models_own_alone() -> None:
     assert steered('{"a": ["', KEYS) == {}  # a string in an array is a value
     assert set(steered('{"a": {"invoice_code": 1}, "invoice', KEYS)) == {b"_code"}  # keys are per object
     assert steered('{"invoice_code": 1, "invoice_number": 2, ', KEYS) == {}  # all named keys written
-    assert steered('{"invoice_code": 1, "invoice_number": 2', KEYS) == {}  # free to close
+    assert steered('{"invoice_code": 1, "invoice_number": 2', KEYS) == {}  # a number may go on: left alone
+    assert steered('{"invoice_code": 1, "invoice_number": "2"', KEYS) == {b"}": 6.0}  # done: closed
 
 
 def test_an_object_with_some_named_keys_is_not_closed_before_the_rest() -> None:
@@ -100,3 +101,35 @@ def test_shape_tells_keys_from_values() -> None:
     assert shape.value_of == "d" and not shape.at_key
     shape.feed("7, ")
     assert shape.value_of is None and shape.at_key
+
+
+RECEIPT = KeyPlan(("ticket", "invoice", "travel_date", "price", "invoice_code"),
+                  {"ticket": ("travel_date", "price"), "invoice": ("invoice_code",)}, lists=True)
+NEST_PIECES = [b'"', b'"ticket"', b'"invoice"', b'"travel', b'"price', b'"invoice_code', b"[", b"[{", b'["', b"{",
+               b"}", b"},", b"}]", b"}]}", b"]", b"],", b"]}", b'"x', b"1", b'",', b'"},']
+
+
+def test_a_group_holds_a_list_of_objects_with_its_own_keys() -> None:
+    assert {p for p, v in steered("{", RECEIPT, NEST_PIECES).items() if v > 0} == {b'"', b'"ticket"'}
+    got = steered('{"ticket": ', RECEIPT, NEST_PIECES)
+    assert got[b"["] > 0 and got[b"[{"] > 0 and got[b'["'] < 0  # an array of objects, not of strings
+    got = steered('{"ticket": [', RECEIPT, NEST_PIECES)
+    assert got[b"{"] > 0 and got[b'"x'] < 0 and got[b"1"] < 0
+    assert {p for p, v in steered('{"ticket": [{', RECEIPT, NEST_PIECES).items() if v > 0} == {b'"', b'"travel'}
+    # the ticket's object is done: it closes alone, its list closes and the top level goes on to "invoice"
+    got = steered('{"ticket": [{"travel_date": "d", "price": "8"', RECEIPT, NEST_PIECES)
+    assert got[b"}"] > 0 and got[b"},"] < 0 and got[b"}]}"] < 0
+    got = steered('{"ticket": [{"travel_date": "d", "price": "8"}', RECEIPT, NEST_PIECES)
+    assert got[b"]"] > 0 and got[b"],"] > 0 and got[b"]}"] < 0
+    assert {p for p, v in steered('{"ticket": [{"travel_date": "d", "price": "8"}], ', RECEIPT, NEST_PIECES).items()
+            if v > 0} == {b'"', b'"invoice"'}
+    # everything written: the last list and the object close
+    got = steered('{"ticket": [{"travel_date": "d", "price": "8"}], "invoice": [{"invoice_code": "1"}',
+                  RECEIPT, NEST_PIECES)
+    assert got[b"]}"] > 0 and got[b"],"] < 0
+    # a string value of a finished object ends without going on to another key
+    assert steered('{"ticket": [{"travel_date": "d", "price": "8', RECEIPT, NEST_PIECES)[b'",'] < 0
+
+
+def test_a_key_of_the_models_own_is_not_steered_inside_when_groups_exist() -> None:
+    assert steered('{"extra": {', RECEIPT, NEST_PIECES) == {}

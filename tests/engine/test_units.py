@@ -12,7 +12,7 @@ import pytest
 from local_engine.chat import ChatRequest, ImageInput, Message, Part
 from local_engine.errors import EngineError
 from local_engine.guards import JsonShape
-from local_engine.prompting import build_prompt, key_hint, named_keys, schema_hint, split_shots
+from local_engine.prompting import build_prompt, key_hint, key_plan, named_keys, schema_hint, split_shots
 from local_engine.rules import check_model, check_request
 from local_engine.scheduler import Scheduler
 from local_engine.schema_rewrites import (
@@ -261,13 +261,13 @@ def test_few_shot_examples_in_the_instruction_become_earlier_turns() -> None:
 def test_key_hint_names_identifier_lists_only() -> None:
     assert named_keys(["Extract travel_date, train, seat and price. Return JSON."]) == [
         "travel_date", "train", "seat", "price"]
-    assert key_hint(named_keys(["提取姓名(name)、年龄(age)，以JSON格式返回。"])).endswith("fields: name, age.")
+    assert key_hint(key_plan(["提取姓名(name)、年龄(age)，以JSON格式返回。"])).endswith("fields: name, age.")
     assert named_keys(["Extract the name (string) and age. Reply in JSON."]) == []
     assert named_keys(["Extract the person's name, age, email and city. Return JSON."]) == [
         "name", "age", "email", "city"]
     assert named_keys(["Extract the name and age and return the information in JSON format."]) == []
     assert named_keys(["Reply in JSON. Mention apples, pears and plums."]) == []  # no extraction cue
-    assert key_hint([]) == ""
+    assert key_hint(None) == ""
 
 
 def test_json_object_prompt_names_keys_from_the_users_words_too() -> None:
@@ -276,5 +276,24 @@ def test_json_object_prompt_names_keys_from_the_users_words_too() -> None:
         Part(text="Extract invoice_code and invoice_number from the image. Output a JSON object.")])],
         mode="json_object")
     prompt = build_prompt(req)
-    assert prompt.keys == ["invoice_code", "invoice_number"]
+    assert prompt.plan is not None and prompt.plan.keys == ("invoice_code", "invoice_number")
     assert "fields: invoice_code, invoice_number." in prompt.text
+
+
+def test_key_plan_groups_fields_under_the_word_before_their_parentheses() -> None:
+    """The reference's image example: two lists of objects, each with the fields named in its parentheses."""
+    plan = key_plan(["Extract the ticket information (array type, including travel_date, trains, seat_num, "
+                     "arrival_site, and price) and the invoice information (including invoice_code and "
+                     "invoice_number) from the image. Output a JSON object that contains the ticket and invoice "
+                     "arrays."])
+    assert plan is not None and plan.lists
+    assert plan.groups == {"ticket": ("travel_date", "trains", "seat_num", "arrival_site", "price"),
+                           "invoice": ("invoice_code", "invoice_number")}
+    assert plan.top == ("ticket", "invoice")
+    assert plan.for_object("ticket", 3) == plan.groups["ticket"] and plan.for_object("other", 2) == ()
+    assert key_hint(plan).endswith("fields: ticket (a list of objects with travel_date, trains, seat_num, "
+                                   "arrival_site, price), invoice (a list of objects with invoice_code, "
+                                   "invoice_number).")
+    flat = key_plan(["提取姓名(name)、年龄(age)，以JSON格式返回。"])  # one identifier a parenthesis: no group
+    assert flat is not None and flat.groups == {} and flat.for_object("x", 3) == ("name", "age")
+    assert key_plan(["Reply in JSON."]) is None
