@@ -33,11 +33,14 @@ class KeyPlan:
     """The keys an instruction names, in its order. ``groups``: named keys that hold fields of their own
     ("the ticket information (including travel_date, trains, ...)"), as arrays of objects when
     ``lists``. Without groups every object is steered towards ``keys``; with them the top level gets
-    the groups and the loose keys, and an object under a group gets that group's keys."""
+    the groups and the loose keys, and an object under a group gets that group's keys. ``many``: the
+    lists hold as many objects as the input has ("every product with its name, ..."); otherwise one
+    object is expected and the list is nudged to close after it."""
 
     keys: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lists: bool = False
+    many: bool = False
 
     @property
     def top(self) -> tuple[str, ...]:
@@ -174,8 +177,13 @@ class Guards:
         self.close_one = np.flatnonzero([q == b"}" for q in squeezed])
         self.close_more = np.flatnonzero([len(q) > 1 and all(c in b"}]" for c in q) for q in squeezed])
         self.close_and_continue = np.flatnonzero([q.startswith(b"},") for q in squeezed])
-        # '",' or '"},': ends a string value and goes on with another key or item
-        self.quote_comma = np.flatnonzero([q.startswith((b'",', b'"},')) for q in squeezed])
+        # '}],' or '}},': closes this object and what holds it, then goes on one level further out
+        self.close_out_and_continue = np.flatnonzero([q[:1] == b"}" and b"," in q and not q.startswith(b"},")
+                                                      for q in squeezed])
+        self.comma = np.flatnonzero([q[:1] == b"," for q in squeezed])
+        # '",': ends a string value and goes on with another key; '"},': with another item
+        self.quote_comma = np.flatnonzero([q.startswith(b'",') for q in squeezed])
+        self.quote_close_continue = np.flatnonzero([q.startswith(b'"},') for q in squeezed])
         # '"}' and the like: the end of a string value and of its object in one token.
         self.quote_close_object = np.flatnonzero([p[:1] == b'"' and p[1:].lstrip()[:1] == b"}" for p in pieces])
         # Tokens that only close: '}', ']}', and, ending a string at the same time, '"]' or '"}'. Grouped
@@ -226,6 +234,10 @@ class Guards:
                 logits[self.open] -= KEY_BIAS  # a named field is a leaf: a nested object there runs away
             return
         if not shape.in_string and shape.stack and shape.stack[-1][0] == ord("[") and shape.owner in plan.groups:
+            if shape.last == "}" and plan.many:  # as many objects as the input holds: the model decides when
+                if _enclosing_done(shape, plan, 0):  # the list ends, but what holds the list gets no new keys
+                    logits[self.close_array_and_continue] -= KEY_BIAS
+                return
             if shape.last == "}":  # one object done: the source rarely holds more, and a small model repeats
                 parent_used = shape.keys[-1] if shape.keys else set()
                 if set(plan.for_object(None, shape.depth - 1)) <= parent_used:  # the object around it is done
@@ -252,13 +264,24 @@ class Guards:
             if used & set(keys) and not set(keys) <= used:
                 logits[self.quote_close_object if shape.in_string else self.close_object] -= KEY_BIAS
             elif set(keys) <= used:
+                # an item of a list of many may be followed by another; any other object ends here
+                item_of_many = plan.many and shape.depth > 1 and shape.stack[-2][0] == ord("[")
                 if shape.in_string:
                     logits[self.quote_comma] -= KEY_BIAS
-                elif shape.last in ('"', "}", "]"):
+                    if not item_of_many:
+                        logits[self.quote_close_continue] -= KEY_BIAS
+                else:
+                    logits[self.comma] -= KEY_BIAS  # after a number too: no key of its own after the named ones
+                    if _enclosing_done(shape, plan, 1):
+                        logits[self.close_out_and_continue] -= KEY_BIAS
+                if not shape.in_string and shape.last in ('"', "}", "]"):
                     logits[self.close_one] += KEY_BIAS
-                    logits[self.close_and_continue] -= KEY_BIAS
-                    if shape.depth > 1:
-                        logits[self.close_more] -= KEY_BIAS  # what is around it decides for itself
+                    if item_of_many:
+                        logits[self.close_and_continue] += KEY_BIAS
+                    else:
+                        logits[self.close_and_continue] -= KEY_BIAS
+                        if shape.depth > 1:
+                            logits[self.close_more] -= KEY_BIAS  # what is around it decides for itself
             return
         if shape.in_string and not shape.in_key:
             return
@@ -268,6 +291,8 @@ class Guards:
             return
         if shape.in_string:
             rests = [f'{key[len(typed):]}"'.encode()]
+            if typed != key:
+                logits[self.quote] -= KEY_BIAS  # "employee" is not yet "employees"
         else:
             rests = [f'"{key}"'.encode(), f' "{key}"'.encode(), f'\n"{key}"'.encode()]
         boosted: set[int] = set()
@@ -276,3 +301,14 @@ class Guards:
                 boosted.update(self._by_piece.get(rest[:n], ()))
         if boosted:
             logits[list(boosted)] += KEY_BIAS_INSIDE if shape.in_string else KEY_BIAS
+
+
+def _enclosing_done(shape: JsonShape, plan: KeyPlan, up: int) -> bool:
+    """Whether the object ``up`` objects out from the innermost object (0: the innermost) holds all of its
+    named keys."""
+    objects = [i for i, (kind, _items) in enumerate(shape.stack) if kind == ord("{")]
+    if len(objects) <= up or len(shape.keys) != len(objects):
+        return False
+    at = objects[-1 - up]
+    keys = plan.for_object(shape.owners[at], at + 1)
+    return bool(keys) and set(keys) <= shape.keys[-1 - up]

@@ -53,6 +53,10 @@ _WORD = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
 _WORD_LIST = re.compile(rf"(?<![\w.@/-]){_WORD}(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+){_WORD})+(?![\w@/-])")
 _TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
                "null", "list", "dict", "text", "in", "as", "with", "into", "the", "a", "an", "format"}
+_NOT_FIELDS = {"return", "returns", "output", "reply", "respond", "answer", "give", "provide", "extract", "show",
+               "list", "format", "them", "it", "they", "etc", "so", "then", "use", "put", "write"}
+# "every product with its name, price and quantity": the fields of each item of a list
+_EACH = re.compile(r"\b(?:every|each|all(?:\s+the)?)\s+([a-z]+)\b", re.I)
 _LIST_CUE = re.compile(r"\b(extract|extracting|fields?|keys|properties|including|includes?)\b", re.I)
 # "ticket information (array type, including travel_date, ...)": a word, maybe "information", then parentheses.
 _GROUP = re.compile(r"\b([a-z][a-z0-9_]*)(?:\s+(?:information|info|details|data|fields))?\s*"
@@ -155,6 +159,8 @@ def named_keys(texts: list[str]) -> list[str]:
         found = [(m.start(), m.group(1)) for m in _PAREN_IDENT.finditer(text)]
         for m in _WORD_LIST.finditer(text):
             items = [w for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(0)) if w]
+            ends = [i for i, w in enumerate(items) if w.lower() in _NOT_FIELDS]  # "..., and return them"
+            items = items[:ends[0]] if ends else items
             sentence = re.split(r"[.!?。！？\n]", text[:m.start()])[-1]
             listed = "," in m.group(0) and len(items) >= 3 and _LIST_CUE.search(sentence) is not None
             if listed or any("_" in w for w in items):
@@ -182,11 +188,36 @@ def key_plan(texts: list[str]) -> KeyPlan | None:
                 groups.setdefault(name, members)
                 order.append((text.index(m.group(0)), name))
     if not groups:
-        return KeyPlan(tuple(keys))
+        return _each_plan(texts, keys) or KeyPlan(tuple(keys))
     grouped = {k for ks in groups.values() for k in ks}
     ordered = [name for _, name in sorted(order)] + [k for k in keys if k not in grouped and k not in groups]
     lists = any(re.search(r"\b(arrays?|lists?)\b", t, re.I) for t in texts)
     return KeyPlan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists)
+
+
+def _each_plan(texts: list[str], keys: list[str]) -> KeyPlan | None:
+    """"Extract every product with its name, price and quantity": a list of products, each an object with
+    those keys, under the plural of the noun (the reference's own lists are named so: ``ticket``, ``hobby``
+    aside, a list of many reads best as ``products``)."""
+    for text in texts:
+        for sentence in re.split(r"(?<=[.!?。！？\n])", text):
+            m = _EACH.search(sentence)
+            if m is None or m.group(1).lower() in _TYPE_WORDS | _NOT_FIELDS:
+                continue
+            members = tuple(k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", sentence[m.end():]))
+            if len(members) >= 2:
+                name = _plural(m.group(1).lower())
+                if name not in members:
+                    return KeyPlan((name, *members), {name: members}, lists=True, many=True)
+    return None
+
+
+def _plural(noun: str) -> str:
+    if noun.endswith(("s", "x", "ch", "sh")):
+        return noun if noun.endswith("s") else noun + "es"
+    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        return noun[:-1] + "ies"
+    return noun + "s"
 
 
 def key_hint(plan: KeyPlan | None) -> str:

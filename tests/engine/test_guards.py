@@ -55,23 +55,28 @@ def steered(text: str, keys: list[str] | KeyPlan, pieces: list[bytes] = KEY_PIEC
     return {p: float(v) for p, v in zip(pieces, logits, strict=True) if v}
 
 
+def favoured(text: str, keys: list[str] | KeyPlan, pieces: list[bytes] = KEY_PIECES) -> set[bytes]:
+    return {p for p, v in steered(text, keys, pieces).items() if v > 0}
+
+
 KEYS = ["invoice_code", "invoice_number"]
 
 
 def test_key_steering_favours_the_first_named_key_not_yet_written() -> None:
     assert set(steered("{", KEYS)) == {b'"', b'"inv'}
-    assert set(steered('{"inv', KEYS)) == {b"oice"}
-    assert set(steered('{"invoice', KEYS)) == {b"_code"}  # in the order the instruction names them
-    assert set(steered('{"invoice_code": "1", "invoice', KEYS)) == {b"_number"}
-    assert set(steered('{"invoice_code": "1",\n  "invoice', KEYS)) == {b"_number"}
+    assert favoured('{"inv', KEYS) == {b"oice"}
+    assert favoured('{"invoice', KEYS) == {b"_code"}  # in the order the instruction names them
+    assert favoured('{"invoice_code": "1", "invoice', KEYS) == {b"_number"}
+    assert favoured('{"invoice_code": "1",\n  "invoice', KEYS) == {b"_number"}
     assert all(v > 0 for v in steered("{", KEYS).values())
+    assert steered('{"invoice', KEYS)[b'"'] < 0  # "invoice" is not yet "invoice_code": not closed there
 
 
 def test_key_steering_leaves_values_and_keys_of_the_models_own_alone() -> None:
     assert steered('{"invoice_code": "', KEYS) == {b'"}': -6.0}  # a value, not a key: only not closed early
     assert steered('{"Invoice', KEYS) == {}  # the model chose a key of its own
     assert steered('{"a": ["', KEYS) == {}  # a string in an array is a value
-    assert set(steered('{"a": {"invoice_code": 1}, "invoice', KEYS)) == {b"_code"}  # keys are per object
+    assert favoured('{"a": {"invoice_code": 1}, "invoice', KEYS) == {b"_code"}  # keys are per object
     assert steered('{"invoice_code": 1, "invoice_number": 2, ', KEYS) == {}  # all named keys written
     assert steered('{"invoice_code": 1, "invoice_number": 2', KEYS) == {}  # a number may go on: left alone
     assert steered('{"invoice_code": 1, "invoice_number": "2"', KEYS) == {b"}": 6.0}  # done: closed
@@ -133,3 +138,18 @@ def test_a_group_holds_a_list_of_objects_with_its_own_keys() -> None:
 
 def test_a_key_of_the_models_own_is_not_steered_inside_when_groups_exist() -> None:
     assert steered('{"extra": {', RECEIPT, NEST_PIECES) == {}
+
+
+BOOKS = KeyPlan(("books", "title", "year"), {"books": ("title", "year")}, lists=True, many=True)
+
+
+def test_a_list_of_many_goes_on_item_after_item_but_takes_no_keys_of_its_own() -> None:
+    item = '{"books": [{"title": "Dune", "year": "1965"'
+    got = steered(item, BOOKS, NEST_PIECES)
+    assert got[b"}"] > 0 and got[b"},"] > 0  # this item is done; another may follow
+    assert steered(item[:-1], BOOKS, NEST_PIECES)[b'",'] < 0  # but no key of the model's own in it
+    assert b'"},' not in steered(item[:-1], BOOKS, NEST_PIECES)
+    got = steered(item + "}", BOOKS, NEST_PIECES)
+    assert got == {b"],": -6.0}  # the model ends the list; the object around it is done then
+    got = steered('{"books": [{"title": "Dune", "year": 1965', BOOKS, [*NEST_PIECES, b"}],", b","])
+    assert got[b"}],"] < 0 and got[b","] < 0  # after a number too: neither another key nor more at the top

@@ -297,3 +297,17 @@ def test_key_plan_groups_fields_under_the_word_before_their_parentheses() -> Non
     flat = key_plan(["提取姓名(name)、年龄(age)，以JSON格式返回。"])  # one identifier a parenthesis: no group
     assert flat is not None and flat.groups == {} and flat.for_object("x", 3) == ("name", "age")
     assert key_plan(["Reply in JSON."]) is None
+
+
+def test_key_plan_for_every_item_of_a_list() -> None:
+    """"every product with its name, price and quantity": many objects under the plural noun; the list's
+    words stop at a verb ("..., and return them")."""
+    plan = key_plan(["Extract every product with its name, price and quantity, and return them in JSON format."])
+    assert plan is not None and plan.many and plan.lists
+    assert plan.groups == {"products": ("name", "price", "quantity")} and plan.top == ("products",)
+    assert key_hint(plan).endswith("fields: products (a list of objects with name, price, quantity).")
+    assert key_plan(["List all the employees with name, role and start_date."]).groups == {  # type: ignore[union-attr]
+        "employees": ("name", "role", "start_date")}
+    assert key_plan(["Extract each entry with its id, title and status."]).top == ("entries",)  # type: ignore[union-attr]
+    one = key_plan(["Extract the person's name, age, email and city. Return JSON."])
+    assert one is not None and not one.many and one.groups == {}
