@@ -15,6 +15,7 @@ keys but not all, and a nested container as the value of an asked key: nudges, n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -162,30 +163,33 @@ class Guards:
 
     def __init__(self, pieces: list[bytes]) -> None:
         self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
-        self.open = np.flatnonzero([p.lstrip()[:1] in (b"{", b"[") for p in pieces])
+        # The other classes look at a token's JSON punctuation only: white space inside it does not count.
         squeezed = [bytes(c for c in p if c not in b" \n\t\r") for p in pieces]
-        self.open_object = np.flatnonzero([p.lstrip()[:1] == b"{" for p in pieces])
+
+        def tokens(test: Callable[[bytes], bool]) -> np.ndarray:
+            return np.flatnonzero([test(q) for q in squeezed])
+
+        self.open = tokens(lambda q: q[:1] in (b"{", b"["))
+        self.open_object = tokens(lambda q: q[:1] == b"{")
         # '[' or '[{' (an array that holds objects), and '["', '[1' and the like (one that holds scalars)
-        self.open_array = np.flatnonzero([q in (b"[", b"[{") or q.startswith(b'[{"') for q in squeezed])
-        self.open_scalar_array = np.flatnonzero([q[:1] == b"[" and q[1:2] not in (b"", b"{") for q in squeezed])
-        self.scalar_start = np.flatnonzero([q[:1] == b'"' or q[:1].isdigit() or q[:1] == b"-" for q in squeezed])
-        self.close_object = np.flatnonzero([p.lstrip()[:1] == b"}" for p in pieces])
-        self.close_array_only = np.flatnonzero([q == b"]" for q in squeezed])
-        self.close_array_and_continue = np.flatnonzero([q.startswith(b"],") for q in squeezed])
-        self.close_array_and_object = np.flatnonzero([q.startswith(b"]}") for q in squeezed])
-        # '}': closes this object only; '}]}' closes more, '},' or '}, {' goes on with another item
-        self.close_one = np.flatnonzero([q == b"}" for q in squeezed])
-        self.close_more = np.flatnonzero([len(q) > 1 and all(c in b"}]" for c in q) for q in squeezed])
-        self.close_and_continue = np.flatnonzero([q.startswith(b"},") for q in squeezed])
-        # '}],' or '}},': closes this object and what holds it, then goes on one level further out
-        self.close_out_and_continue = np.flatnonzero([q[:1] == b"}" and b"," in q and not q.startswith(b"},")
-                                                      for q in squeezed])
-        self.comma = np.flatnonzero([q[:1] == b"," for q in squeezed])
-        # '",': ends a string value and goes on with another key; '"},': with another item
-        self.quote_comma = np.flatnonzero([q.startswith(b'",') for q in squeezed])
-        self.quote_close_continue = np.flatnonzero([q.startswith(b'"},') for q in squeezed])
-        # '"}' and the like: the end of a string value and of its object in one token.
-        self.quote_close_object = np.flatnonzero([p[:1] == b'"' and p[1:].lstrip()[:1] == b"}" for p in pieces])
+        self.open_array = tokens(lambda q: q in (b"[", b"[{") or q.startswith(b'[{"'))
+        self.open_scalar_array = tokens(lambda q: q[:1] == b"[" and q[1:2] not in (b"", b"{"))
+        self.scalar_start = tokens(lambda q: q[:1] == b'"' or q[:1].isdigit() or q[:1] == b"-")
+        self.comma = tokens(lambda q: q[:1] == b",")
+        self.close_object = tokens(lambda q: q[:1] == b"}")
+        # '}': closes this object only; '}]}' closes more; '},' or '}, {' goes on with another item;
+        # '}],' or '}},' closes this object and what holds it, then goes on one level further out
+        self.close_one = tokens(lambda q: q == b"}")
+        self.close_more = tokens(lambda q: len(q) > 1 and all(c in b"}]" for c in q))
+        self.close_and_continue = tokens(lambda q: q.startswith(b"},"))
+        self.close_out_and_continue = tokens(lambda q: q[:1] == b"}" and b"," in q and not q.startswith(b"},"))
+        self.close_array_only = tokens(lambda q: q == b"]")
+        self.close_array_and_continue = tokens(lambda q: q.startswith(b"],"))
+        self.close_array_and_object = tokens(lambda q: q.startswith(b"]}"))
+        # the end of a string value and: of its object ('"}'), another key ('",'), another item ('"},')
+        self.quote_close_object = tokens(lambda q: q.startswith(b'"}'))
+        self.quote_comma = tokens(lambda q: q.startswith(b'",'))
+        self.quote_close_continue = tokens(lambda q: q.startswith(b'"},'))
         # Tokens that only close: '}', ']}', and, ending a string at the same time, '"]' or '"}'. Grouped
         # by (ends a string, how many containers they close), since '},' or '}, {' continue a list
         # instead and must not be favoured when the list is the long thing.
