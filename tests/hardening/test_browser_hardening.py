@@ -28,6 +28,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from tests.conftest import stop_process
 from tests.hardening.conftest import ROOT, free_port
 from tests.hardening.figures import Fault, Figures, Load
 from tests.unit.recording_server import RecordingServer, Reply
@@ -81,12 +82,7 @@ def app(local_engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
             time.sleep(0.3)
         yield url, log_path
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,8 @@ import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from tests.conftest import stop_process
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,12 +95,7 @@ def app_url(local_engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
             time.sleep(0.3)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+        stop_process(proc)
 
 
 @pytest.fixture
