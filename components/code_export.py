@@ -1,7 +1,7 @@
 """Code export: the current request as the code the reference shows for it, one tab a language.
 
 ``st.code`` gives every snippet a copy button. The code itself comes from
-``structured_output.snippets``: the key is always read from ``DASHSCOPE_API_KEY`` (never written
+``structured_output.export``: the key is always read from ``DASHSCOPE_API_KEY`` (never written
 into the code), and for the local engine the base URL is the engine's own.
 """
 
@@ -10,8 +10,9 @@ from __future__ import annotations
 import streamlit as st
 
 from structured_output.display import md_escape
+from structured_output.export import generate
+from structured_output.export.shared import KEY_ENV, Snippet
 from structured_output.request import Request
-from structured_output.snippets import KEY_ENV, Snippet, generate
 
 # Short tab titles: seven full labels ("Java · DashScope SDK (MultiModalConversation)") overflow the
 # tab bar at 1280 px; the full label is repeated above the code.

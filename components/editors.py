@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit_ace import st_ace
 
 from components import state
-from structured_output.request import Finding
+from structured_output.lint import Finding
 
 _SEED = "{}.__seed"  # the text the mounted editor instance started with
 _LAST = "{}.__last"  # the last value the mounted editor sent back

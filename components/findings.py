@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from structured_output.display import md_escape
-from structured_output.request import Finding, lint_schema_text
+from structured_output.lint import Finding, lint_schema_text
 
 ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 

@@ -6,7 +6,8 @@ import streamlit as st
 from components import batch_panel, results, state
 from structured_output.batch import BatchError, BatchJob, build_grid, template_fields
 from structured_output.display import md_escape
-from structured_output.request import MODE_LABELS, MODES, lint
+from structured_output.lint import lint
+from structured_output.request import MODE_LABELS, MODES
 
 REMOTE_MAX_CONCURRENCY = 8
 

@@ -7,7 +7,8 @@ import streamlit as st
 from components import compare_view, editors, findings, picker, state
 from structured_output.compare import MAX_COLUMNS, MIN_COLUMNS, across_modes, across_targets, letter
 from structured_output.display import md_escape
-from structured_output.request import MODE_LABELS, MODES, lint
+from structured_output.lint import lint
+from structured_output.request import MODE_LABELS, MODES
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:

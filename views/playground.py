@@ -8,7 +8,7 @@ from components import code_export, editors, findings, history_panel, images, pa
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.history import scrub_secret
-from structured_output.request import lint
+from structured_output.lint import lint
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:

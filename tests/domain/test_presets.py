@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 
 from structured_output.errors import CallError
+from structured_output.lint import MISSING_JSON_ERROR, can_send, lint
 from structured_output.presets import (
     MAX_PRESET_BYTES,
     PREVIOUS_CONTENT,
@@ -44,7 +45,7 @@ from structured_output.presets import (
     save_user_preset,
     user_presets_dir,
 )
-from structured_output.request import MISSING_JSON_ERROR, ImageInput, Request, can_send, lint
+from structured_output.request import ImageInput, Request
 from structured_output.result import ParseOutcome, RunResult, ValidationOutcome, ValidationRow
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -15,19 +15,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from structured_output.export import generate
+from structured_output.export.literals import java_str, js_str, literal, py_str
+from structured_output.export.shapes import NotExpressible, schema_shape
+from structured_output.export.shared import INLINE_DATA_URL_MAX, Snippet
 from structured_output.presets import assets_dir, load_presets, preset_to_request
 from structured_output.request import ImageInput, Request
-from structured_output.snippets import (
-    INLINE_DATA_URL_MAX,
-    NotExpressible,
-    Snippet,
-    generate,
-    java_str,
-    js_str,
-    literal,
-    py_str,
-    schema_shape,
-)
 
 PRESETS = load_presets()
 SECRET = "sk-this-must-never-appear-0123456789"

@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from structured_output.export import generate
+from structured_output.export.shared import Snippet
 from structured_output.presets import assets_dir, get_preset, preset_to_request
 from structured_output.request import Request
 from structured_output.result import content_of
-from structured_output.snippets import Snippet, generate
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parents[2]

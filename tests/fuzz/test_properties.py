@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from structured_output.request import ImageInput, Request, lint, lint_schema_text
+from structured_output.lint import lint, lint_schema_text
+from structured_output.request import ImageInput, Request
 from structured_output.result import lenient_extract, parse_content, validate
 
 ODD = st.text(alphabet=st.characters(codec="utf-8"), max_size=200) | st.sampled_from(

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 import json
 
-from structured_output.request import (
-    MISSING_JSON_ERROR,
-    ImageInput,
-    Request,
-    can_send,
-    dashscope_kwargs,
-    lint,
-    lint_schema_text,
-    openai_kwargs,
-)
+from structured_output.lint import MISSING_JSON_ERROR, can_send, lint, lint_schema_text
+from structured_output.request import ImageInput, Request, dashscope_kwargs, openai_kwargs
 
 GOOD_SCHEMA = json.dumps({
     "type": "object",

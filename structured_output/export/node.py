@@ -1,0 +1,119 @@
+"""Node.js snippets with the ``openai`` SDK (``create``, or the zod + ``parse`` form in JSON Schema
+mode)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from structured_output.export.literals import _key, js_str
+from structured_output.export.shapes import NotExpressible, _Object, _Type, parse_shape
+from structured_output.export.shared import (
+    KEY_ENV,
+    Snippet,
+    _call_args,
+    _compatible_messages,
+    _ImageSlot,
+    _key_comment,
+    _path_var,
+)
+from structured_output.request import Request
+
+
+def _zod_type(t: _Type, level: int) -> str:
+    if t.kind == "enum":
+        z = "z.enum([" + ", ".join(json.dumps(v, ensure_ascii=False) for v in t.values) + "])"
+    elif t.kind == "array":
+        z = f"z.array({_zod_type(t.item, level) if t.item else 'z.any()'})"
+    elif t.kind == "object" and t.obj is not None:
+        z = zod_object(t.obj, level)
+    else:
+        z = {"string": "z.string()", "integer": "z.number().int()", "number": "z.number()",
+             "boolean": "z.boolean()"}[t.kind]
+    if t.nullable:
+        z += ".nullable()"
+    if t.description:
+        z += f".describe({js_str(t.description)})"
+    return z
+
+
+def zod_object(obj: _Object, level: int = 0) -> str:
+    pad, end = "  " * (level + 1), "  " * level
+    lines = []
+    for f in obj.fields:
+        z = _zod_type(f.type, level + 1)
+        if not f.required:  # as the reference writes optional fields: .optional().nullable()
+            z += ".optional()" + ("" if f.type.nullable else ".nullable()")
+        lines.append(f"{pad}{_key(f.name, 'js')}: {z},")
+    return "z.object({\n" + "\n".join(lines) + "\n" + end + "})"
+
+
+def _js_image_reads(slots: list[_ImageSlot]) -> str:
+    lines = []
+    for s in slots:
+        if not s.var:
+            continue
+        pv = _path_var(s)
+        var = re.sub(r"_(\d+|[a-z])", lambda m: m.group(1).upper(), s.var)  # image_url_1 -> imageUrl1
+        lines += [f"const {pv} = {js_str(s.path)};  // the image to send; change to your file",
+                  f"const {var} = `data:{s.mime};base64,${{fs.readFileSync({pv}).toString(\"base64\")}}`;"]
+    if not lines:
+        return ""
+    return "// The image is read from a file and sent as a data: URL (base64).\n" + "\n".join(lines) + "\n\n"
+
+
+def _js_slots(slots: list[_ImageSlot]) -> list[_ImageSlot]:
+    return [_ImageSlot(re.sub(r"_(\d+|[a-z])", lambda m: m.group(1).upper(), s.var) if s.var else "",
+                       s.url, s.path, s.mime) for s in slots]
+
+
+def node_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
+    js_slots = _js_slots(slots)
+    classes = None
+    why = ""
+    if req.mode == "json_schema":
+        try:
+            classes = parse_shape(req)
+        except NotExpressible as e:
+            why = str(e)
+    args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, js_slots))]
+    if classes is None:
+        rf = req.response_format()
+        if rf is not None:
+            args.append(("response_format", rf))
+    if req.temperature is not None:
+        args.append(("temperature", req.temperature))
+    if req.max_tokens is not None:
+        args.append(("max_tokens", req.max_tokens))
+    if req.enable_thinking is not None:
+        args.append(("enable_thinking", req.enable_thinking))
+    stream = req.stream and classes is None
+    if stream:
+        args.append(("stream", True))
+    code = 'import OpenAI from "openai";\n'
+    if classes is not None:
+        code += 'import { zodResponseFormat } from "openai/helpers/zod";\nimport { z } from "zod";\n'
+    if any(s.var for s in slots):
+        code += 'import fs from "node:fs";\n'
+    code += ("\nconst openai = new OpenAI({\n" + _key_comment(req, "    //") +
+             f"\n    apiKey: process.env.{KEY_ENV},\n    baseURL: {js_str(base_url)},\n}});\n\n")
+    code += _js_image_reads(slots)
+    if classes is not None:
+        root = classes[-1]
+        code += f"const {root.name} = {zod_object(root)};\n\n"
+        code += ("// parse sends the zod object as a strict JSON Schema and checks the answer against it.\n"
+                 "const completion = await openai.chat.completions.parse({\n" + _call_args(args, "js") +
+                 f"    response_format: zodResponseFormat({root.name}, {js_str(req.schema_name or 'result')}),\n"
+                 "});\n\n")
+        code += "console.log(JSON.stringify(completion.choices[0].message.parsed, null, 2));\n"
+        return Snippet("javascript", "Node.js · openai (zod + parse)", code, "structured_output.mjs", "node-openai")
+    if why:
+        code += f"// The schema is passed as an object: a zod object cannot express it exactly ({why}).\n"
+    code += "const completion = await openai.chat.completions.create({\n" + _call_args(args, "js") + "});\n\n"
+    if stream:
+        code += ("let jsonString = \"\";\nfor await (const chunk of completion) {\n"
+                 "    jsonString += chunk.choices[0]?.delta?.content ?? \"\";\n}\nconsole.log(jsonString);\n")
+    else:
+        code += "const jsonString = completion.choices[0].message.content;\nconsole.log(jsonString);\n"
+    return Snippet("javascript", "Node.js · openai", code, "structured_output.mjs", "node-openai")
