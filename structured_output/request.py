@@ -1,5 +1,6 @@
-"""What the user asks for (``Request``) and the exact SDK arguments it becomes (``openai_kwargs`` /
-``dashscope_kwargs``). What is wrong with it before sending is ``structured_output.lint``."""
+"""What the user asks for: ``Request``, a plain dataclass the pages, presets, batch rows and history
+share. What is wrong with it before sending is ``structured_output.lint``; the body each protocol
+sends is in ``structured_output.wire``."""
 
 from __future__ import annotations
 
@@ -94,70 +95,3 @@ class Request:
         ]
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(images=images, **known)
-
-
-# ---------------------------------------------------------------- messages and SDK arguments
-
-def openai_messages(req: Request) -> list[dict[str, Any]]:
-    """Messages in the OpenAI-compatible shape; content parts only when there are images."""
-    msgs: list[dict[str, Any]] = []
-    if req.system_prompt:
-        msgs.append({"role": "system", "content": req.system_prompt})
-    if req.images:
-        parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": i.to_url()}} for i in req.images]
-        parts.append({"type": "text", "text": req.user_text})
-        msgs.append({"role": "user", "content": parts})
-    else:
-        msgs.append({"role": "user", "content": req.user_text})
-    return msgs
-
-
-def native_messages(req: Request) -> list[dict[str, Any]]:
-    """Messages in DashScope's native shape: ``{"image"}``/``{"text"}`` items for multimodal calls."""
-    if not req.images:
-        return openai_messages(req)
-    msgs: list[dict[str, Any]] = []
-    if req.system_prompt:
-        msgs.append({"role": "system", "content": [{"text": req.system_prompt}]})
-    content: list[dict[str, Any]] = [{"image": i.to_url()} for i in req.images]
-    content.append({"text": req.user_text})
-    msgs.append({"role": "user", "content": content})
-    return msgs
-
-
-def optional_params(req: Request) -> dict[str, Any]:
-    """``response_format``, ``temperature`` and ``max_tokens``, each only when set: the same on every wire."""
-    params: dict[str, Any] = {}
-    rf = req.response_format()
-    if rf is not None:
-        params["response_format"] = rf
-    if req.temperature is not None:
-        params["temperature"] = req.temperature
-    if req.max_tokens is not None:
-        params["max_tokens"] = req.max_tokens
-    return params
-
-
-def openai_kwargs(req: Request) -> dict[str, Any]:
-    """Arguments for ``client.chat.completions.create``."""
-    kw: dict[str, Any] = {"model": req.model, "messages": openai_messages(req), **optional_params(req)}
-    if req.enable_thinking is not None:
-        kw["extra_body"] = {"enable_thinking": req.enable_thinking}
-    if req.stream:
-        kw["stream"] = True
-        kw["stream_options"] = {"include_usage": True}
-    return kw
-
-
-def dashscope_kwargs(req: Request) -> dict[str, Any]:
-    """Arguments for ``dashscope.Generation.call`` / ``MultiModalConversation.call`` (no key)."""
-    kw: dict[str, Any] = {"model": req.model, "messages": native_messages(req)}
-    if not req.images:
-        kw["result_format"] = "message"
-    kw.update(optional_params(req))
-    if req.enable_thinking is not None:
-        kw["enable_thinking"] = req.enable_thinking
-    if req.stream:
-        kw["stream"] = True
-        kw["incremental_output"] = True
-    return kw

@@ -15,7 +15,8 @@ from structured_output.export.shared import (
     _native_messages,
     _path_var,
 )
-from structured_output.request import Request, optional_params
+from structured_output.request import Request
+from structured_output.wire.common import optional_params
 
 
 def _curl(url: str, body: dict[str, Any], slots: list[_ImageSlot], req: Request, extra_headers: list[str]) -> str:

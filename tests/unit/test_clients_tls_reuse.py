@@ -9,6 +9,7 @@ import pytest
 
 from structured_output import clients
 from structured_output.request import Request
+from structured_output.wire import compatible
 from tests.unit.recording_server import RecordingServer, Reply, openai_completion
 
 
@@ -21,7 +22,7 @@ def test_calls_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
         return real(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(ssl, "create_default_context", counting)
-    clients.tls_context.cache_clear()
+    compatible.tls_context.cache_clear()
     try:
         with RecordingServer() as srv:
             monkeypatch.setenv("SOP_LOCAL_ENGINE_PORT", str(srv.port))
@@ -30,7 +31,7 @@ def test_calls_share_one_tls_context(monkeypatch: pytest.MonkeyPatch) -> None:
             results = [clients.run(Request(user_text="json please")) for _ in range(3)]
         assert [r.verdict for r in results] == ["parsed"] * 3
         assert len(built) == 1
-        assert clients.tls_context() is clients.tls_context()
-        assert clients.tls_context().verify_mode == ssl.CERT_REQUIRED  # still verifies remote servers
+        assert compatible.tls_context() is compatible.tls_context()
+        assert compatible.tls_context().verify_mode == ssl.CERT_REQUIRED  # still verifies remote servers
     finally:
-        clients.tls_context.cache_clear()
+        compatible.tls_context.cache_clear()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 
 from structured_output.lint import MISSING_JSON_ERROR, can_send, lint, lint_schema_text
-from structured_output.request import ImageInput, Request, dashscope_kwargs, openai_kwargs
+from structured_output.request import ImageInput, Request
+from structured_output.wire.compatible import openai_kwargs
+from structured_output.wire.native import dashscope_kwargs
 
 GOOD_SCHEMA = json.dumps({
     "type": "object",
