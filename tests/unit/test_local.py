@@ -205,6 +205,7 @@ _CHILD = textwrap.dedent("""
     print(e.status().pid, flush=True)
     if {hang}:
         time.sleep(600)
+    sys.stdin.readline()  # a normal exit waits until the test has seen the engine alive
 """)
 
 
@@ -213,13 +214,16 @@ def test_the_engine_stops_with_the_app(how: str, tmp_path: Path) -> None:
     port = free_port()
     hang = how.startswith("killed")
     code = _CHILD.format(root=str(ROOT), port=port, cmd=fake_command(port), hang=hang, log_dir=str(tmp_path))
-    app = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    app = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
-        assert app.stdout is not None
+        assert app.stdout is not None and app.stdin is not None
         pid = int(app.stdout.readline())
         assert alive(pid)
         if hang:
             app.send_signal(signal.SIGKILL)
+        else:
+            app.stdin.write("\n")
+            app.stdin.flush()
         app.wait(20)
         deadline = time.monotonic() + 10
         while alive(pid) and time.monotonic() < deadline:
