@@ -43,21 +43,36 @@ def model_picker(endpoint_id: str, key: str = state.MODEL, custom_key: str = sta
     return info
 
 
+_BADGE = {  # status → icon, colour
+    "listed": (":material/check:", "green"),
+    "refused": (":material/close:", "gray"),
+    "not_listed": (":material/help:", "gray"),
+}
+
+
 def model_badges(info: ModelInfo) -> None:
-    """What the reference says the model can do, at a glance: green yes, grey no."""
+    """What the reference says the model can do, at a glance (green listed, grey refused, ? not listed),
+    and under it the catalog rule the name matched and why."""
     with st.container(horizontal=True, gap="small"):
-        for label, ok in (("JSON Object", info.json_object), ("JSON Schema", info.json_schema)):
-            st.badge(label, icon=":material/check:" if ok else ":material/close:", color="green" if ok else "gray",
-                     help=None if ok else f"The reference does not list this model for {label} mode.")
+        for mode, label in (("json_object", "JSON Object"), ("json_schema", "JSON Schema")):
+            support = info.support(mode)
+            icon, color = _BADGE[support.status]
+            st.badge(label, icon=icon, color=color, help=support.reason + (f' — the reference: "{support.quote}"'
+                                                                           if support.quote else ""))
         if info.vision:
             st.badge("vision", icon=":material/image:", color="blue")
         if info.thinking == "optional":
-            st.badge("thinking switch", icon=":material/psychology:", color="violet")
+            st.badge("thinking switch", icon=":material/psychology:", color="violet",
+                     help=f"Listed for structured output in {info.condition}." if info.condition else None)
         elif info.thinking == "always":
             st.badge("thinking only", icon=":material/psychology:", color="orange",
                      help="Always thinks: structured output is not available in thinking mode.")
-        if not info.known:
+        if not info.covered:
             st.badge("not in the reference", icon=":material/help:", color="gray", help=info.note or None)
+    if info.covered and info.name:
+        rule = md_escape(info.explain())
+        condition = f" Listed in {md_escape(info.condition)}." if info.condition and info.thinking == "optional" else ""
+        st.caption(f":material/rule: {rule}.{condition}")
     if info.note and info.known:
         st.caption(md_escape(info.note))
 

@@ -198,6 +198,8 @@ def _headers(engine: Engine, job: Job, request_id: str) -> dict[str, str]:
     headers = {"X-Request-Id": request_id, "X-Local-Engine-Model": engine.serving_label(job.req.model)}
     if job.req.protocol == "native":
         headers["X-DashScope-Request-Id"] = request_id
+    if note := rules.rule_note(job.info, job.req.mode):
+        headers["X-Local-Engine-Rule"] = note
     if job.schema_notes:
         headers["X-Local-Engine-Schema"] = json.dumps("; ".join(job.schema_notes))[1:-1]
     if job.ocr_note:

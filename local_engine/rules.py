@@ -31,35 +31,45 @@ def served_model_names(catalog: Catalog | None = None) -> list[str]:
 
 
 def check_model(model: str, catalog: Catalog | None = None) -> ModelInfo:
-    """The catalog entry for ``model``, or a 404 listing what the engine serves."""
+    """The catalog's answer for ``model`` (any name a rule covers), or a 404 for a name no rule covers."""
     catalog = catalog or load_catalog()
-    if not catalog.is_known(model):
-        raise EngineError(404, f"The model `{model}` does not exist on the local engine. It serves "
-                          f"`{catalog.local_model}` and the model names of the structured-output reference "
-                          "(for example qwen-plus, qwen-flash, qwen3-max, qwen3-vl-plus); GET "
-                          "/compatible-mode/v1/models lists them.", "model")
-    return catalog.model(model)
+    info = catalog.model(model)
+    if not info.covered:
+        raise EngineError(404, f"The model `{model}` does not exist on the local engine: no rule of the catalog "
+                          "covers this name. It serves "
+                          f"`{catalog.local_model}` and the models of the structured-output reference, with their "
+                          "snapshots (for example qwen-plus, qwen-plus-2025-09-11, qwen-flash, qwen3-max, "
+                          "qwen3-vl-plus, qwen3-32b); GET /compatible-mode/v1/models lists the names it spells out.",
+                          "model")
+    return info
 
 
 def check_request(req: ChatRequest, info: ModelInfo, catalog: Catalog | None = None) -> None:
-    """Refuse what the reference says the real service refuses; return quietly otherwise."""
+    """Refuse what the reference says the real service refuses; return quietly otherwise (a mode the
+    reference does not list is accepted: ``rule_note`` says so in a response header)."""
     catalog = catalog or load_catalog()
     mode_param = "parameters.response_format" if req.protocol == "native" else "response_format"
     thinking = req.enable_thinking is True or info.thinking == "always"
     if req.mode != "none" and thinking and not info.structured_in_thinking:
         where = "parameters.enable_thinking" if req.protocol == "native" else "enable_thinking"
         if req.enable_thinking is not True:
-            raise bad_request(f"`{req.model}` always thinks, and structured output is not supported in thinking "
-                              f"mode. Use a non-thinking model for response_format {req.mode}.", mode_param)
+            raise bad_request(f"`{req.model}` always thinks (rule: {info.rule}), and structured output is not "
+                              f"supported in thinking mode (the reference: \"{info.support(req.mode).quote}\"). "
+                              f"Use a non-thinking model, or its non-thinking variant, for response_format "
+                              f"{req.mode}.", mode_param)
         raise bad_request(THINKING_MESSAGE.format(mode=req.mode), where)
-    if req.mode == "json_object" and not info.json_object:
-        raise bad_request(f"`{req.model}` does not support response_format of type 'json_object' according to "
-                          "the structured-output reference." + _also(info), f"{mode_param}.type")
-    if req.mode == "json_schema" and not info.json_schema:
-        listed = ", ".join(m.name for m in catalog.models if m.json_schema)
-        raise bad_request(f"`{req.model}` does not support response_format of type 'json_schema'. The reference "
-                          f"lists JSON Schema mode only for: {listed}. Use one of them, or JSON Object mode.",
-                          f"{mode_param}.type")
+    support = info.support(req.mode)
+    if req.mode != "none" and support.status == "refused":
+        message = (f"`{req.model}` does not support response_format of type '{req.mode}': {support.reason} "
+                   f"(rule: {info.rule}).")
+        if support.quote:
+            message += f" The reference: \"{support.quote}\"."
+        if req.mode == "json_schema":
+            listed = ", ".join(m.name for m in catalog.models if m.json_schema)
+            message += f" It lists JSON Schema mode for: {listed}. Use one of them, or JSON Object mode."
+        else:
+            message += _also(info)
+        raise bad_request(message, f"{mode_param}.type")
     if req.mode == "json_object" and not any(_JSON_WORD.search(m.text) for m in req.messages):
         raise bad_request(JSON_KEYWORD_MESSAGE, "messages")
     if req.mode == "json_schema":
@@ -70,6 +80,18 @@ def check_request(req: ChatRequest, info: ModelInfo, catalog: Catalog | None = N
         raise bad_request(f"`{req.model}` does not take images. Vision models in the reference: {vision} "
                           f"(and `{catalog.local_model}`, which reads the image's text by OCR).",
                           req.images[0].where)
+
+
+def rule_note(info: ModelInfo, mode: str) -> str:
+    """The rule that resolved the model and what it says of ``mode``, for the ``X-Local-Engine-Rule``
+    header; when the reference does not list the mode, that the engine accepted it anyway."""
+    if mode == "none" or not info.rule:
+        return ""
+    note = info.explain(mode)
+    if info.support(mode).status == "not_listed":
+        note += ("; the reference does not list this model for this mode, so the real service may refuse it. "
+                 "The local engine accepts it")
+    return note
 
 
 def _also(info: ModelInfo) -> str:

@@ -207,21 +207,33 @@ def lint(req: Request) -> list[Finding]:
                                  where="schema_name"))
 
     if req.mode != "none" and req.model.strip():
-        if not model.supports(req.mode):
-            label = MODE_LABELS[req.mode]
-            if model.known:
-                msg = f"The reference does not list {req.model} for {label} mode."
-            else:
-                msg = f"{req.model} is not in the reference's list of models for {label} mode."
-            supported = [m.name for m in cat.models if m.supports(req.mode)][:4]
-            found.append(Finding("warning", "mode_unsupported", msg,
-                                 "Send it to see the server's answer, or pick a listed model such as "
-                                 f"{', '.join(supported)}.",
-                                 where="model"))
+        label = MODE_LABELS[req.mode]
+        support = model.support(req.mode)
         thinking_on = req.enable_thinking is True or (model.thinking == "always" and req.enable_thinking is not False)
+        supported = [m.name for m in cat.models if m.supports(req.mode)][:4]
+        if not model.covered:
+            found.append(Finding("warning", "mode_unsupported",
+                                 f"{req.model} is not in the reference: no rule of the catalog covers this name, "
+                                 f"so nothing says it supports {label} mode.",
+                                 "Send it to see the server's answer, or pick a listed model such as "
+                                 f"{', '.join(supported)}.", where="model"))
+        elif support.status == "refused" and not (thinking_on and not model.structured_in_thinking):
+            found.append(Finding("warning", "mode_unsupported",
+                                 f"The reference does not list {req.model} for {label} mode. Rule "
+                                 f"{model.rule}: {support.reason}.",
+                                 "Send it to see the server's answer, or pick a listed model such as "
+                                 f"{', '.join(supported)}.", where="model"))
+        elif support.status == "not_listed":
+            found.append(Finding("info", "mode_not_listed",
+                                 f"The reference does not list {req.model} for {label} mode ({model.rule}: "
+                                 f"{support.reason}); it does not say the service refuses it either.",
+                                 "The local engine accepts it and says so in its X-Local-Engine-Rule response "
+                                 "header; the real service may answer otherwise.", where="model"))
         if thinking_on and not model.structured_in_thinking:
+            only = (f" {req.model} only thinks ({model.rule})." if model.thinking == "always" and model.rule
+                    else "")
             found.append(Finding("error", "thinking_structured",
-                                 "Structured output is not supported in thinking mode.",
+                                 f"Structured output is not supported in thinking mode.{only}",
                                  "Turn thinking off, or follow the FAQ: think in plain mode, then repair the answer "
                                  "with a JSON Object call to a non-thinking model such as qwen-flash.",
                                  where="thinking"))

@@ -9,7 +9,7 @@ import openai
 import pytest
 
 from local_engine.rules import JSON_KEYWORD_MESSAGE
-from tests.engine.conftest import ALEX_MESSAGES, USER_SCHEMA
+from tests.engine.conftest import ALEX_MESSAGES, USER_SCHEMA, lower
 
 pytestmark = pytest.mark.engine
 NATIVE_TEXT = "/api/v1/services/aigc/text-generation/generation"
@@ -100,10 +100,89 @@ def test_json_schema_on_unlisted_model(oai: openai.OpenAI, ds: Any) -> None:
     assert r.status_code == 400 and "json_schema" in r.message and "qwen-plus" in r.message
 
 
-def test_json_object_on_schema_only_model(oai: openai.OpenAI) -> None:
-    with pytest.raises(openai.BadRequestError, match="json_object"):
-        oai.chat.completions.create(model="deepseek-v3.2", messages=ALEX_MESSAGES,
+def test_json_object_not_listed_is_accepted_and_said(oai: openai.OpenAI, ds: Any) -> None:
+    """deepseek-v3.2 is listed for JSON Schema only: the reference says nothing of JSON Object mode on it,
+    so the engine does not claim the service refuses it; it serves it and says so in a header."""
+    raw = oai.chat.completions.with_raw_response.create(model="deepseek-v3.2", messages=ALEX_MESSAGES, max_tokens=3,
+                                                        response_format={"type": "json_object"})
+    assert raw.parse().choices[0].message.content.startswith("{")
+    assert "JSON Object not listed in the reference" in raw.headers["x-local-engine-rule"]
+    assert "The local engine accepts it" in raw.headers["x-local-engine-rule"]
+    r = ds.Generation.call(api_key="sk-local", model="deepseek-v3.2", messages=ALEX_MESSAGES, result_format="message",
+                           response_format={"type": "json_object"}, max_tokens=3)
+    assert r.status_code == 200, r.message
+    assert "not listed in the reference" in lower(r.headers)["x-local-engine-rule"]
+
+
+# ---------------------------------------------------------------- names resolved by rule
+
+def _refused_both(oai: openai.OpenAI, ds: Any, model: str, fmt: dict[str, Any], *expected: str) -> None:
+    """``model`` with ``fmt`` is a 400 on both protocols, and the message says each of ``expected``."""
+    with pytest.raises(openai.BadRequestError) as info:
+        oai.chat.completions.create(model=model, messages=ALEX_MESSAGES, response_format=fmt, max_tokens=3)
+    body = info.value.body
+    assert isinstance(body, dict) and body["param"].startswith("response_format"), body
+    for text in expected:
+        assert text in body["message"]
+    r = ds.Generation.call(api_key="sk-local", model=model, messages=ALEX_MESSAGES, result_format="message",
+                           response_format=fmt, max_tokens=3)
+    assert (r.status_code, r.code) == (400, "InvalidParameter"), r.message
+    for text in expected:
+        assert text in r.message
+
+
+@pytest.mark.parametrize(("model", "mode", "rule"), [
+    ("qwen-plus-2025-09-11", "json_schema", "qwen-plus snapshot from 2025-09-11: JSON Schema since 2025-07-28"),
+    ("qwen3-max-2025-12-01", "json_schema", "qwen3-max snapshot from 2025-12-01: JSON Schema since 2025-09-23"),
+    ("qwen-turbo-2025-04-28", "json_object", "qwen-turbo snapshot from 2025-04-28: JSON Object since 2024-11-01"),
+])
+def test_snapshot_named_by_rule_is_served_with_its_series_rules(oai: openai.OpenAI, ds: Any, model: str, mode: str,
+                                                               rule: str) -> None:
+    fmt = {"type": "json_object"} if mode == "json_object" else schema_format(USER_SCHEMA)
+    raw = oai.chat.completions.with_raw_response.create(model=model, messages=ALEX_MESSAGES, max_tokens=3,
+                                                        response_format=fmt)
+    assert raw.parse().choices[0].message.content.startswith("{")
+    assert raw.headers["x-local-engine-rule"] == rule
+    r = ds.Generation.call(api_key="sk-local", model=model, messages=ALEX_MESSAGES, result_format="message",
+                           response_format=fmt, max_tokens=3)
+    assert r.status_code == 200, r.message
+    assert lower(r.headers)["x-local-engine-rule"] == rule
+
+
+def test_snapshot_before_the_mode_existed_is_refused_with_the_date(oai: openai.OpenAI, ds: Any) -> None:
+    _refused_both(oai, ds, "qwen-plus-2025-01-25", schema_format(USER_SCHEMA),
+                  "does not support response_format of type 'json_schema'", "qwen-plus-2025-07-28",
+                  "(2025-01-25) is earlier", "rule: qwen-plus snapshot from 2025-01-25")
+    # the same snapshot has JSON Object mode (qwen-plus-2024-12-20 and later)
+    r = oai.chat.completions.create(model="qwen-plus-2025-01-25", messages=ALEX_MESSAGES, max_tokens=3,
                                     response_format={"type": "json_object"})
+    assert r.choices[0].message.content.startswith("{")
+
+
+@pytest.mark.parametrize(("model", "base", "quote"), [
+    ("qwen-vl-max-latest", "qwen-vl-max",
+     "QwenVL-Max series: qwen-vl-max (excluding the latest and snapshot versions)"),
+    ("qwen-vl-plus-2025-05-07", "qwen-vl-plus",
+     "QwenVL-Plus series: qwen-vl-plus (excluding the latest and snapshot versions)"),
+])
+def test_excluded_vision_snapshots_are_refused_structured_output(oai: openai.OpenAI, ds: Any, model: str, base: str,
+                                                                 quote: str) -> None:
+    _refused_both(oai, ds, model, {"type": "json_object"}, "does not support response_format of type 'json_object'",
+                  f"excludes the latest and snapshot versions of {base}", quote)
+    # plain text is fine: only structured output is excluded
+    r = oai.chat.completions.create(model=model, messages=ALEX_MESSAGES, max_tokens=2)
+    assert r.choices[0].finish_reason in ("stop", "length")
+
+
+def test_thinking_only_open_source_variant_is_refused(oai: openai.OpenAI, ds: Any) -> None:
+    model = "qwen3-235b-a22b-thinking-2507"
+    for fmt in ({"type": "json_object"}, schema_format(USER_SCHEMA)):
+        _refused_both(oai, ds, model, fmt, "always thinks", "thinking-only variant (*-thinking*)",
+                      "not supported in thinking mode")
+    # its instruct sibling is a non-thinking Qwen3 model: JSON Object mode is fine
+    r = oai.chat.completions.create(model="qwen3-235b-a22b-instruct-2507", messages=ALEX_MESSAGES, max_tokens=3,
+                                    response_format={"type": "json_object"})
+    assert r.choices[0].message.content.startswith("{")
 
 
 def test_invalid_json_schema(oai: openai.OpenAI, ds: Any) -> None:

@@ -493,3 +493,22 @@ def test_compare_marks_keys_types_and_values_or_lines(make_app: Callable[..., Ap
     at.selectbox(key=state.COMPARE_B).set_value(3).run()  # run 3 does not parse: a line diff instead
     diff = next(c.value for c in at.code if c.language == "diff")
     assert "--- run 1" in diff and "+++ run 3" in diff and '+Sure! Here it is: {"name": "Alex"' in diff
+
+
+@pytest.mark.parametrize(("name", "rule", "badge"), [
+    ("qwen-plus-2025-09-11", "qwen-plus snapshot from 2025-09-11: JSON Object since 2024-12-20; "
+                             "JSON Schema since 2025-07-28", ":green-badge[:material/check: JSON Schema]"),
+    ("qwen-plus-2025-01-25", "no JSON Schema: listed from qwen-plus-2025-07-28 on, and this snapshot (2025-01-25) "
+                             "is earlier", ":gray-badge[:material/close: JSON Schema]"),
+    ("deepseek-v3.2", "JSON Object not listed in the reference", ":gray-badge[:material/help: JSON Object]"),
+])
+def test_typed_name_shows_the_rule_it_matched(make_app: Callable[..., AppTest], name: str, rule: str,
+                                             badge: str) -> None:
+    make_app()  # the environment: no engine, no key
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.session_state[state.MODEL] = name  # as typed into the select box (AppTest cannot type a new option)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key=state.MODEL).value == name
+    assert rule in texts(at)
+    assert badge in " ".join(m.value for m in at.markdown)

@@ -140,3 +140,32 @@ def test_huge_and_deep_schemas_get_specific_errors() -> None:
     assert f.code == "schema_too_deep" and f.blocking
     [f] = lint_schema_text('{"description": "' + "x" * 600_000 + '"}')
     assert f.code == "schema_too_large" and "600,0" in f.message
+
+
+def test_lint_names_the_rule_a_snapshot_matched() -> None:
+    early = Request(model="qwen-plus-2025-01-25", mode="json_schema", user_text="x", schema_text=GOOD_SCHEMA)
+    [f] = [f for f in lint(early) if f.code == "mode_unsupported"]
+    assert f.level == "warning" and not f.blocking
+    assert "qwen-plus snapshot from 2025-01-25" in f.message and "qwen-plus-2025-07-28" in f.message
+    later = Request(model="qwen-plus-2025-09-11", mode="json_schema", user_text="x", schema_text=GOOD_SCHEMA)
+    assert not {"mode_unsupported", "mode_not_listed"} & codes(later)
+    excluded = Request(model="qwen-vl-max-latest", mode="json_object", system_prompt="JSON", user_text="x")
+    [f] = [f for f in lint(excluded) if f.code == "mode_unsupported"]
+    assert "excludes the latest and snapshot versions of qwen-vl-max" in f.message
+
+
+def test_lint_says_not_listed_rather_than_refused() -> None:
+    req = Request(model="deepseek-v3.2", mode="json_object", system_prompt="Return JSON.", user_text="Alex, 34")
+    [f] = lint(req)
+    assert (f.code, f.level) == ("mode_not_listed", "info")
+    assert "does not list deepseek-v3.2 for JSON Object mode" in f.message and "refuses" in f.message
+    assert "X-Local-Engine-Rule" in f.hint
+
+
+def test_lint_warns_a_thinking_only_variant() -> None:
+    req = Request(model="qwen3-235b-a22b-thinking-2507", mode="json_object", system_prompt="JSON", user_text="x")
+    [f] = lint(req)
+    assert (f.code, f.level) == ("thinking_structured", "error")
+    assert "thinking-only variant (*-thinking*)" in f.message
+    unknown = Request(model="gpt-4o", mode="json_object", system_prompt="JSON", user_text="x")
+    assert "no rule of the catalog covers this name" in lint(unknown)[0].message
