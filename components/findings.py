@@ -4,14 +4,24 @@ from __future__ import annotations
 
 import streamlit as st
 
+from components import state
 from structured_output.display import md_escape
 from structured_output.lint import Finding, lint_schema_text
+from structured_output.sources import load_sources
 
 ICONS = {"error": ":material/error:", "warning": ":material/warning:", "info": ":material/info:"}
 
 
 def _text(f: Finding) -> str:
-    return f"{md_escape(f.message)}  \n:small[{md_escape(f.hint)}]"
+    return f"{md_escape(f.message)}  \n:small[{md_escape(f.hint)}]{_source(f)}"
+
+
+def _source(f: Finding) -> str:
+    """Where the rule comes from, and the reference's own words when it is the reference's."""
+    if not f.source:
+        return ""
+    quote = f' — "{md_escape(f.quote)}"' if f.quote and f.quote not in f.message else ""
+    return f"  \n:small[:gray[:material/menu_book: {md_escape(f.source)}{quote}]]"
 
 
 def findings_list(findings: list[Finding], *, advice_label: str = "Advice") -> None:
@@ -43,15 +53,18 @@ def schema_findings(findings: list[Finding], schema_text: str, mode: str) -> Non
         return
     if not any(f.level in ("error", "warning") for f in findings):
         st.caption(":green[:material/check_circle:] Valid JSON Schema.")
-    findings_list(findings, advice_label="Strict-mode advice")
+    findings_list(findings, advice_label="Schema advice")
 
 
 def editor_schema_lint(schema_text: str, mode: str, strict: bool) -> list[Finding]:
-    """What the schema editor shows as the user types: everything in JSON Schema mode (strict advice
-    only when ``strict`` is on), and in the other modes only whether the schema can validate at all."""
+    """What the schema editor shows as the user types: in JSON Schema mode everything (the reference's
+    advice; OpenAI's strict-mode rules where the target is OpenAI), in the other modes only whether the
+    schema can validate at all."""
     if not schema_text.strip() and mode != "json_schema":
         return []
-    return lint_schema_text(schema_text, strict and mode == "json_schema")
+    ss = st.session_state
+    openai = load_sources().demands_openai_strict(ss.get(state.ENDPOINT, ""), ss.get(state.CUSTOM_URL, ""))
+    return lint_schema_text(schema_text, strict, advice=mode == "json_schema", openai_strict=openai)
 
 
 def not_about_the_schema(findings: list[Finding]) -> list[Finding]:

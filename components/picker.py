@@ -71,8 +71,9 @@ def model_badges(info: ModelInfo) -> None:
             st.badge("not in the reference", icon=":material/help:", color="gray", help=info.note or None)
     if info.covered and info.name:
         rule = md_escape(info.explain())
-        condition = f" Listed in {md_escape(info.condition)}." if info.condition and info.thinking == "optional" else ""
-        st.caption(f":material/rule: {rule}.{condition}")
+        condition = (f" The reference lists it for structured output in {md_escape(info.condition)}."
+                     if info.condition and info.thinking == "optional" else "")
+        st.caption(f":material/route: {rule}.{condition}")
     if info.note and info.known:
         st.caption(md_escape(info.note))
 

@@ -4,6 +4,7 @@ what, where and how to fix it; ``blocking`` ones keep the request from being sen
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -15,6 +16,7 @@ from jsonschema.validators import validator_for
 from structured_output import jsontext
 from structured_output.catalog import load_catalog
 from structured_output.request import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, MODE_LABELS, Request
+from structured_output.sources import load_sources
 
 # The reference's error text, word for word.
 MISSING_JSON_ERROR = (
@@ -38,14 +40,25 @@ class Finding:
     line: int | None = None
     column: int | None = None
     blocking: bool = False
+    source: str = ""  # where the rule comes from: a reference section, another provider's rules, …
+    quote: str = ""  # the reference's own words the rule rests on, when it is the reference's
+
+    def __post_init__(self) -> None:
+        if not self.source and (rule := load_sources().rules.get(self.code)) is not None:
+            object.__setattr__(self, "source", rule.label)
+            if not self.quote:
+                object.__setattr__(self, "quote", rule.quote)
 
 
 def mentions_json(req: Request) -> bool:
     return bool(re.search("json", f"{req.system_prompt}\n{req.user_text}", re.IGNORECASE))
 
 
-def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
-    """Findings for the schema editor alone, so the UI can show them as the user types."""
+def lint_schema_text(schema_text: str, strict: bool = True, *, advice: bool = True,
+                     openai_strict: bool = False) -> list[Finding]:
+    """Findings for the schema editor alone, so the UI can show them as the user types. ``advice``: the
+    reference's advice for JSON Schema mode (off when the schema only validates the output);
+    ``openai_strict``: the target is OpenAI, whose strict mode has rules of its own."""
     if not schema_text.strip():
         return [Finding("error", "schema_empty", "JSON Schema mode needs a schema, and the schema editor is empty.",
                         "Paste a schema such as the reference's user_info example, or pick a preset.",
@@ -74,11 +87,15 @@ def lint_schema_text(schema_text: str, strict: bool = True) -> list[Finding]:
         cls.check_schema(schema)
     except SchemaError as e:
         where = "/".join(str(p) for p in e.path) or "(root)"
+        hint = "Correct that keyword; the server rejects schemas that fail meta-validation."
+        if "type" in list(e.path)[-2:]:
+            hint += f" The reference's supported data types: {_reference('data_type')}"
         return [Finding("error", "schema_invalid",
                         f"The schema is not a valid JSON Schema at {where}: {e.message}",
-                        "Correct that keyword; the server rejects schemas that fail meta-validation.",
-                        where=f"schema:{where}")]
-    return dangling_refs(schema) + (strict_advice(schema) if strict else [])
+                        hint, where=f"schema:{where}")]
+    if not advice:
+        return dangling_refs(schema)
+    return dangling_refs(schema) + schema_advice(schema, strict, openai_strict=openai_strict)
 
 
 def dangling_refs(schema: dict[str, Any]) -> list[Finding]:
@@ -120,43 +137,88 @@ def _resolves(schema: dict[str, Any], ref: str) -> bool:
     return True
 
 
-# OpenAI's strict-mode subset (what `strict: true` guarantees there); the reference lists no DashScope rules.
+# OpenAI's strict-mode subset (what `strict: true` guarantees there); the reference lists no keyword rules.
 _UNSUPPORTED_IN_STRICT = {
     "minLength", "maxLength", "patternProperties", "unevaluatedProperties", "propertyNames", "minProperties",
     "maxProperties", "unevaluatedItems", "contains", "minContains", "maxContains", "uniqueItems", "allOf", "not",
     "if", "then", "else", "dependentRequired", "dependentSchemas", "oneOf",
 }
+# What gives a field a data type (a `$ref` or a composition gets its types from elsewhere).
+_TYPED = ("type", "enum", "$ref", "anyOf", "oneOf", "allOf")
 
 
-def strict_advice(schema: dict[str, Any]) -> list[Finding]:
+def _reference(code: str) -> str:
+    """The reference's words for ``code``, quoted, for a finding's message."""
+    return f'"{load_sources().of(code).quote}"'
+
+
+def schema_advice(schema: dict[str, Any], strict: bool = True, *, openai_strict: bool = False) -> list[Finding]:
+    """The reference's advice for a JSON Schema (``strict: true``, ``additionalProperties: false``, its
+    data types), and, only where the target demands them, OpenAI's strict-mode rules, labelled as such."""
     out: list[Finding] = []
-    note = " (advice from OpenAI's strict-mode rules; the reference lists no DashScope rules)"
+    if not strict:
+        out.append(Finding("info", "strict_false",
+                           f"`strict` is false; the reference's format for JSON Schema mode says of `strict: true`: "
+                           f"{_reference('strict_false')}.",
+                           "Turn strict on so that the output follows the schema.", where="schema"))
+    openai = " (OpenAI's strict-mode rules; the reference lists no keyword rules)"
 
-    def walk(node: Any, path: str) -> None:
+    def walk(node: Any, path: str, is_property: bool = False) -> None:
         if not isinstance(node, dict):
             return
-        for kw in sorted(_UNSUPPORTED_IN_STRICT & node.keys()):
-            out.append(Finding("info", "strict_keyword", f"`{kw}` at {path} is outside the strict-mode subset{note}.",
-                               f"Drop `{kw}` or check the output yourself; the model may not honour it.",
+        if strict:
+            for kw in sorted(_UNSUPPORTED_IN_STRICT & node.keys()):
+                out.append(Finding("info", "strict_keyword",
+                                   f"`{kw}` at {path} is outside the strict-mode subset{openai}.",
+                                   f"Drop `{kw}` or check the output yourself; the model may not honour it.",
+                                   where=f"schema:{path}"))
+        types = node.get("type")
+        named = [types] if isinstance(types, str) else [t for t in types or [] if isinstance(t, str)]
+        data_types = "string, number, integer, boolean, object, array and enum, and null for optional fields"
+        if len([t for t in named if t != "null"]) > 1:
+            out.append(Finding("info", "data_type",
+                               f"At {path}, `type` is a union of {', '.join(named)}. The reference's supported data "
+                               f"types: {_reference('data_type')} One type a field, with null for an optional one.",
+                               "Give the field one type (add \"null\" to make it optional).", where=f"schema:{path}"))
+        if "const" in node:
+            out.append(Finding("info", "data_type",
+                               f"At {path}, `const` is not one of the reference's supported data types: "
+                               f"{_reference('data_type')}",
+                               f"Use an enum with the one value, e.g. \"enum\": [{json.dumps(node['const'])}].",
                                where=f"schema:{path}"))
-        is_object = node.get("type") == "object" or (isinstance(node.get("type"), list) and "object" in node["type"])
+        if is_property and not any(k in node for k in (*_TYPED, "const")):
+            out.append(Finding("info", "data_type",
+                               f"The field at {path} has no type, so any value passes. The reference's supported "
+                               f"data types: {_reference('data_type')}",
+                               f"Give it one of {data_types}.", where=f"schema:{path}"))
+        is_object = "object" in named
         props = node.get("properties")
         if is_object or isinstance(props, dict):
-            if node.get("additionalProperties") is not False:
+            extra = node.get("additionalProperties")
+            if extra is True:
+                out.append(Finding("info", "additional_properties_true",
+                                   f"The object at {path} allows extra fields (`additionalProperties: true`), as the "
+                                   f"reference documents {_reference('additional_properties_true')}.",
+                                   "Set it to false to output only the defined fields, when you need to control the "
+                                   "structure precisely.", where=f"schema:{path}"))
+            elif extra is None:
                 out.append(Finding("info", "strict_additional_properties",
-                                   f"The object at {path} does not set `additionalProperties: false`{note}.",
+                                   f"The object at {path} does not set `additionalProperties: false`; the reference: "
+                                   f"{_reference('strict_additional_properties')}.",
                                    "Add \"additionalProperties\": false to allow only the defined fields.",
                                    where=f"schema:{path}"))
             if isinstance(props, dict):
                 missing = [k for k in props if k not in (node.get("required") or [])]
-                if missing:
-                    out.append(Finding("info", "strict_not_all_required",
-                                       f"At {path}, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} "
-                                       f"not in `required`{note}.",
-                                       'To keep a field optional in strict mode, list it in `required` and allow '
-                                       'null: "type": ["string", "null"].', where=f"schema:{path}"))
+                if missing and strict and openai_strict:
+                    out.append(Finding("info", "openai_all_required",
+                                       f"At {path}, {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not "
+                                       "in `required`. This target is OpenAI, whose strict mode demands every "
+                                       "property in `required` (the reference does not: optional fields can be "
+                                       "left out there).",
+                                       'For OpenAI, list it in `required` and allow null: "type": ["string", "null"].',
+                                       where=f"schema:{path}"))
                 for k, v in props.items():
-                    walk(v, f"{path}/properties/{k}")
+                    walk(v, f"{path}/properties/{k}", True)
         for key in ("items", "additionalProperties", "not"):
             if isinstance(node.get(key), dict):
                 walk(node[key], f"{path}/{key}")
@@ -199,7 +261,8 @@ def lint(req: Request) -> list[Finding]:
                              'Add "JSON" to the system prompt, e.g. "…and return the information in JSON format."',
                              where="system"))
     if req.mode == "json_schema":
-        found.extend(lint_schema_text(req.schema_text, req.strict))
+        openai_strict = load_sources().demands_openai_strict(req.endpoint, req.custom_base_url)
+        found.extend(lint_schema_text(req.schema_text, req.strict, openai_strict=openai_strict))
         if req.schema_name and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", req.schema_name):
             found.append(Finding("warning", "schema_name",
                                  f"The schema name {req.schema_name!r} has characters OpenAI rejects.",
@@ -222,13 +285,14 @@ def lint(req: Request) -> list[Finding]:
                                  f"The reference does not list {req.model} for {label} mode. Rule "
                                  f"{model.rule}: {support.reason}.",
                                  "Send it to see the server's answer, or pick a listed model such as "
-                                 f"{', '.join(supported)}.", where="model"))
+                                 f"{', '.join(supported)}.", where="model", quote=support.quote))
         elif support.status == "not_listed":
             found.append(Finding("info", "mode_not_listed",
                                  f"The reference does not list {req.model} for {label} mode ({model.rule}: "
                                  f"{support.reason}); it does not say the service refuses it either.",
                                  "The local engine accepts it and says so in its X-Local-Engine-Rule response "
-                                 "header; the real service may answer otherwise.", where="model"))
+                                 "header; the real service may answer otherwise.", where="model",
+                                 quote=support.quote))
         if thinking_on and not model.structured_in_thinking:
             only = (f" {req.model} only thinks ({model.rule})." if model.thinking == "always" and model.rule
                     else "")

@@ -172,10 +172,17 @@ def test_meta_validation_and_strict_advice(make_app: Callable[..., AppTest]) -> 
     at.session_state[state.SCHEMA_TEXT] = '{"type": "object", "properties": {"a": {"type": "string"}}}'
     at.run()
     labels = [e.label for e in at.expander]
-    assert "Strict-mode advice (2)" in labels
-    assert "does not set `additionalProperties: false`" in texts(at)
+    assert "Schema advice (1)" in labels  # additionalProperties; optional fields need not be required
+    page = texts(at)
+    assert "does not set `additionalProperties: false`" in page
+    assert "The reference › Get output in a specified format" in page  # where the rule comes from
     at.toggle(key=state.STRICT).set_value(False).run()
-    assert not any(label.startswith("Strict-mode advice") for label in (e.label for e in at.expander))
+    assert "Schema advice (2)" in [e.label for e in at.expander]  # strict: false still gets the reference's advice
+    assert "Recommended to set to true for strict format compliance" in texts(at)
+    at.selectbox(key=state.ENDPOINT).set_value("custom").run()
+    at.session_state[state.CUSTOM_URL] = "https://api.openai.com/v1"
+    at.toggle(key=state.STRICT).set_value(True).run()
+    assert "This target is OpenAI, whose strict mode demands every property in `required`" in texts(at)
 
 
 def test_schema_lint_in_json_object_mode_is_about_validation_only(make_app: Callable[..., AppTest]) -> None:

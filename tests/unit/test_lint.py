@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
+
+import pytest
 
 from structured_output.lint import MISSING_JSON_ERROR, can_send, lint, lint_schema_text
 from structured_output.request import ImageInput, Request
+from structured_output.sources import load_sources
 from structured_output.wire.compatible import openai_kwargs
 from structured_output.wire.native import dashscope_kwargs
+
+REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "model-studio-structured-output.md"
 
 GOOD_SCHEMA = json.dumps({
     "type": "object",
@@ -54,16 +61,118 @@ def test_schema_meta_validation_says_where() -> None:
     assert not f.blocking
 
 
-def test_strict_advice() -> None:
+def test_schema_advice_is_the_references_and_openais_is_labelled() -> None:
     schema = {"type": "object", "properties": {"name": {"type": "string", "minLength": 2},
                                                "email": {"type": "string"}}, "required": ["name"]}
     found = {f.code: f for f in lint_schema_text(json.dumps(schema), strict=True)}
-    assert {"strict_not_all_required", "strict_additional_properties", "strict_keyword"} <= found.keys()
-    assert "email" in found["strict_not_all_required"].message
-    assert all(f.level == "info" and "advice" in f.message for f in found.values())
+    assert found.keys() == {"strict_additional_properties", "strict_keyword"}
+    assert all(f.level == "info" for f in found.values())
+    # additionalProperties: false is the reference's own recommendation, cited as such
+    add = found["strict_additional_properties"]
+    assert add.source.startswith("The reference › Get output in a specified format")
+    assert '"Recommended to set to false to output only defined fields"' in add.message and "OpenAI" not in add.message
+    assert found["strict_keyword"].source.startswith("OpenAI's rules, not the reference")
     assert "minLength" in found["strict_keyword"].message
-    assert lint_schema_text(json.dumps(schema), strict=False) == []
     assert lint_schema_text(GOOD_SCHEMA) == []
+
+
+def test_optional_fields_left_out_of_required_are_fine_except_for_openai() -> None:
+    """The reference's own user_info example leaves the optional email out of `required`."""
+    user_info = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
+                                                             "email": {"type": "string"}},
+                            "required": ["name", "age"], "additionalProperties": False})
+    assert lint_schema_text(user_info) == []
+    for endpoint, url in (("local", ""), ("intl", ""), ("custom", "http://localhost:11434/v1")):
+        req = Request(model="qwen-plus", endpoint=endpoint, custom_base_url=url, mode="json_schema", user_text="x",
+                      schema_text=user_info)
+        assert "openai_all_required" not in codes(req), endpoint
+    openai = Request(model="gpt-4o-mini", endpoint="custom", custom_base_url="https://api.openai.com/v1",
+                     mode="json_schema", user_text="x", schema_text=user_info)
+    [f] = [f for f in lint(openai) if f.code == "openai_all_required"]
+    assert "email" in f.message and "This target is OpenAI" in f.message and "the reference does not" in f.message
+    assert f.source.startswith("OpenAI's rules, not the reference") and 'allow null' in f.hint
+    openai.strict = False  # OpenAI demands it only in strict mode
+    assert "openai_all_required" not in codes(openai)
+
+
+def test_additional_properties_true_is_a_documented_note() -> None:
+    schema = json.dumps({"type": "object", "properties": {"name": {"type": "string"}}, "required": ["name"],
+                         "additionalProperties": True})
+    [f] = lint_schema_text(schema)
+    assert (f.code, f.level) == ("additional_properties_true", "info")
+    assert '"When you need to capture more information"' in f.message
+    assert f.source == "The reference › Configuration guide › Configure additionalProperties"
+
+
+def test_strict_false_still_gets_the_references_advice() -> None:
+    schema = json.dumps({"type": "object", "properties": {"name": {"type": "string", "minLength": 2}}})
+    found = {f.code: f for f in lint_schema_text(schema, strict=False)}
+    assert found.keys() == {"strict_false", "strict_additional_properties"}  # OpenAI's subset is not asked for
+    assert '"Recommended to set to true for strict format compliance"' in found["strict_false"].message
+    # in the other modes the schema only validates the output: no advice about sending it
+    assert lint_schema_text(schema, strict=False, advice=False) == []
+
+
+def test_data_types_outside_the_references_list_cite_it() -> None:
+    schema = json.dumps({"type": "object", "additionalProperties": False, "required": ["a"], "properties": {
+        "a": {"type": ["string", "integer"]}, "b": {"description": "anything"}, "c": {"const": "x"},
+        "d": {"type": ["string", "null"]}, "e": {"enum": ["x", "y"]}, "f": {"$ref": "#/properties/e"}}})
+    found = {f.where: f for f in lint_schema_text(schema)}
+    assert set(found) == {"schema:#/properties/a", "schema:#/properties/b", "schema:#/properties/c"}
+    for f in found.values():
+        assert f.code == "data_type" and f.source == "The reference › Configuration guide › Supported data types"
+        assert '"string, number, integer, boolean, object, array, and enum."' in f.message
+    [bad] = lint_schema_text(json.dumps({"type": "object", "properties": {"a": {"type": "date"}}}))
+    assert bad.code == "schema_invalid" and "string, number, integer, boolean, object, array, and enum." in bad.hint
+
+
+def test_every_finding_says_where_its_rule_comes_from() -> None:
+    reqs = [
+        Request(model="", user_text=""), Request(endpoint="custom", protocol="native", user_text="x"),
+        Request(mode="json_object", system_prompt="no keyword", user_text="x", max_tokens=5),
+        Request(model="qwen-max", mode="json_schema", user_text="x", schema_name="bad name!", strict=False,
+                schema_text=json.dumps({"type": "object", "properties": {"a": {"const": 1}, "b": {"$ref": "#/x"}}})),
+        Request(model="deepseek-v3.2", mode="json_object", system_prompt="JSON", user_text="x", enable_thinking=True),
+        Request(model="qwen-max", mode="json_object", system_prompt="JSON", user_text="x", enable_thinking=True,
+                images=[ImageInput(mime="image/gif", data=b"x"), ImageInput(url="ftp://x")]),
+        Request(mode="json_schema", user_text="x", schema_text="{nope"),
+        Request(mode="json_schema", user_text="x", schema_text=""),
+    ]
+    found = [f for r in reqs for f in lint(r)]
+    assert len({f.code for f in found}) >= 18
+    for f in found:
+        assert f.source, f.code
+        if f.source.startswith("The reference"):
+            assert f.quote, f.code
+
+
+def test_every_lint_code_has_a_source() -> None:
+    """No finding can be written without an entry in data/lint_sources.json."""
+    import inspect
+    import sys
+
+    module = inspect.getsource(sys.modules[lint.__module__])
+    used = set(re.findall(r'Finding\(\s*"(?:error|warning|info)",\s*"(\w+)"', module))
+    assert len(used) >= 20
+    assert used <= load_sources().rules.keys(), used - load_sources().rules.keys()
+
+
+@pytest.mark.skipif(not REFERENCE.exists(), reason="the reference lives in ../shared, only where developed")
+def test_every_reference_rule_is_worded_as_the_reference() -> None:
+    """Each rule said to come from the reference names a section it has and quotes words it says."""
+    text = REFERENCE.read_text(encoding="utf-8")
+    headings = {h.strip("* ").strip() for h in re.findall(r"^#+ (.+)$", text, re.MULTILINE)}
+    rules = {c: r for c, r in load_sources().rules.items() if r.provider == "reference"}
+    assert len(rules) >= 10
+    for code, rule in rules.items():
+        assert rule.quote and rule.quote in text, code
+        first, *rest = rule.section.split(" › ")
+        assert first in headings, (code, first)
+        for part in rest:  # a bold bullet or a sub-heading of that section
+            assert f"**{part}" in text or part in headings, (code, part)
+    # and what the findings say quotes it
+    for code in ("strict_additional_properties", "additional_properties_true", "strict_false", "data_type"):
+        assert rules[code].quote in text
 
 
 def test_nested_objects_get_advice_with_paths() -> None:
