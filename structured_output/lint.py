@@ -287,9 +287,10 @@ def lint(req: Request) -> list[Finding]:
                                  "Send it to see the server's answer, or pick a listed model such as "
                                  f"{', '.join(supported)}.", where="model", quote=support.quote))
         elif support.status == "not_listed":
+            detail = support.reason.removeprefix(f"{label} not listed in the reference")
             found.append(Finding("info", "mode_not_listed",
-                                 f"The reference does not list {req.model} for {label} mode ({model.rule}: "
-                                 f"{support.reason}); it does not say the service refuses it either.",
+                                 f"The reference does not list {req.model} for {label} mode{detail}; it does not say "
+                                 f"the service refuses it either. Rule: {model.rule}.",
                                  "The local engine accepts it and says so in its X-Local-Engine-Rule response "
                                  "header; the real service may answer otherwise.", where="model",
                                  quote=support.quote))
