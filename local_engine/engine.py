@@ -14,7 +14,7 @@ from typing import Literal
 
 import llguidance
 
-from local_engine import images, ocr, prompting, rules
+from local_engine import echo, images, ocr, prompting, rules
 from local_engine.chat import ChatRequest, Completion
 from local_engine.errors import EngineError
 from local_engine.generate import Decoder, OnText, PromptTooLong, Settings, Stats
@@ -73,6 +73,7 @@ class Engine:
             decoder = Decoder(model)
             grammars = Grammars(model.tokenizer)
             grammars.json_object()  # compile the JSON Object grammar once, ahead of the first request
+            decoder.echo.warm(echo.example_words(prompting.JSON_EXAMPLE + prompting.TEXT_EXAMPLE))
             warm = decoder.tokenize(prompting.JSON_EXAMPLE)
             decoder.generate(warm, None, Settings(max_tokens=1))  # fills the KV cache with the example
         except Exception as e:  # the state says why; /health reports it
@@ -162,6 +163,7 @@ class Engine:
             stop=[*prompt.stop, *req.stop],
             trim=req.mode == "none",
             plan=prompt.plan,
+            echo=echo.for_request(prompt.example, req),
         )
 
     def generate(self, job: Job, on_text: OnText | None = None,

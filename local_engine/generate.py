@@ -25,6 +25,7 @@ import llguidance.numpy as llnp
 import numpy as np
 
 from local_engine.chat import FinishReason
+from local_engine.echo import Echo, EchoBan
 from local_engine.guards import Guards, JsonShape, KeyPlan
 from local_engine.model import LoadedModel
 from local_engine.stops import StopScanner
@@ -60,6 +61,7 @@ class Settings:
     stop: list[str] = field(default_factory=list)
     trim: bool = False  # drop leading/trailing whitespace (unconstrained text)
     plan: KeyPlan | None = None  # the keys to steer towards where a key is written (guards)
+    echo: Echo | None = None  # the worked example's words the request does not hold: never written (echo)
 
 
 @dataclass
@@ -111,6 +113,7 @@ class Decoder:
                 self._by_piece.setdefault(p, t)
         self._longest_piece = max(map(len, self._by_piece), default=1)
         self._guards = Guards(pieces)
+        self.echo = EchoBan(pieces)
         self._cached: list[int] = []
 
     def _looks_special(self, token: int, piece: bytes) -> bool:
@@ -158,6 +161,7 @@ class Decoder:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = StopScanner(settings.stop, trim=settings.trim)
         out: list[str] = []
+        written = [""]  # the answer's text so far (before stop strings are cut), for the echo ban
         generated: list[int] = []
         shape = JsonShape() if matcher is not None else None
         decode_started = time.perf_counter()
@@ -167,6 +171,7 @@ class Decoder:
             for token in tokens:
                 generated.append(token)
                 piece = decoder.decode(self._pieces[token])
+                written[0] = (written[0] + piece)[-64:]
                 if shape is not None:
                     shape.feed(piece)
                 text = scanner.feed(piece)
@@ -194,6 +199,7 @@ class Decoder:
             if shape is not None:
                 self._guards.apply(shape, logits)
                 self._guards.steer_keys(shape, logits, settings.plan)
+            self.echo.apply(logits, settings.echo, written[0])
             self._penalize(logits, generated, settings)
             token = self._choose(logits, settings, rng)
             if token in self.model.eog_ids:

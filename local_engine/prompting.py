@@ -69,6 +69,7 @@ class Prompt:
     text: str
     stop: list[str] = field(default_factory=list)  # only for unconstrained output; a grammar stops itself
     plan: KeyPlan | None = None  # JSON Object mode: the keys the instructions name, for the decoder to steer
+    example: str = ""  # the worked example at its head, whose content the decoder keeps out of the answer (echo)
 
 
 def build_prompt(req: ChatRequest) -> Prompt:
@@ -104,7 +105,7 @@ def build_prompt(req: ChatRequest) -> Prompt:
             lines.append(block)
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
-    return Prompt(example + "\n".join(lines), stop, plan)
+    return Prompt(example + "\n".join(lines), stop, plan, example)
 
 
 def split_shots(text: str) -> tuple[str, list[tuple[str, str]]]:
