@@ -35,7 +35,7 @@ from local_engine import prompting  # noqa: E402
 from local_engine.app import create_app  # noqa: E402
 from local_engine.chat import ChatRequest, Message, Part  # noqa: E402
 from local_engine.engine import Engine  # noqa: E402
-from local_engine.errors import EngineError  # noqa: E402
+from local_engine.errors import EngineError, UnfinishedJson  # noqa: E402
 from local_engine.generate import Settings, Stats  # noqa: E402
 from local_engine.grammar import JSON_OBJECT_SCHEMA, GrammarError  # noqa: E402
 
@@ -92,10 +92,11 @@ def main() -> None:
     for mode in ("json_object", "json_object+keys", "json_schema"):
         _target(f"{mode} tokens/s vs unconstrained", f"{speed[mode]:.2f}x", speed[mode] >= 0.9, ">= 0.9x")
     if bench:
-        share, valid = bench
+        share, valid, not_json = bench
         _target("JSONSchemaBench sample schemas that compile", f"{share:.1%}", share >= 0.95, ">= 95%")
         if valid is not None:
             _target("finished (stop) outputs that validate", f"{valid:.1%}", valid == 1.0, "100%")
+            _target("finished (stop) outputs that are not JSON at all", str(not_json), not_json == 0, "0")
     print(f"schema compile time (user_info): {compile_s * 1000:.2f} ms; load average at the end "
           f"{os.getloadavg()[0]:.2f}")
 
@@ -210,7 +211,11 @@ def _request(system: str, user: str, mode: str, schema: dict[str, Any] | None,
                        max_tokens=max_tokens)
 
 
-def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int) -> tuple[float, float | None] | None:
+def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int,
+                     max_tokens: int) -> tuple[float, float | None, int] | None:
+    """(share of schemas that compile, share of finished answers that validate, finished answers that are
+    not JSON at all). An answer the engine itself refuses as unfinished JSON (``UnfinishedJson``, its
+    defence behind the grammar) counts as finished and not JSON: it ended as if complete."""
     print(f"\n== JSONSchemaBench sample ({sample_dir}) ==")
     files = sorted(sample_dir.glob("*/*.json"))
     if not files:
@@ -248,12 +253,12 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
           f"p95 {sorted(compile_times)[int(0.95 * len(compile_times))] * 1000:.1f} ms, "
           f"max {max(compile_times) * 1000:.1f} ms")
     if gen == 0:
-        return share, None
+        return share, None, 0
     step = 1 if gen < 0 or gen >= len(accepted) else max(1, len(accepted) // gen)
     subset = accepted[::step][: (len(accepted) if gen < 0 else gen)]
     print(f"generating for {len(subset)} of {len(accepted)} accepted schemas (every {step}. one; "
           f"max_tokens {max_tokens}; the whole set takes too long for a routine run)")
-    finished = valid = valid_formats = length = 0
+    finished = valid = valid_formats = length = not_json = 0
     failures: list[str] = []
     runaways: list[str] = []
     tokens: list[int] = []
@@ -267,6 +272,11 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
             job = engine.accept(req)
             engine.build(job)
             completion, _stats = engine.generate(job)
+        except UnfinishedJson as e:
+            finished += 1
+            not_json += 1
+            failures.append(f"{path.name}: not JSON (the engine refused its own answer): {e.message[:100]}")
+            continue
         except EngineError as e:
             failures.append(f"{path.name}: refused: {e.message[:100]}")
             continue
@@ -281,6 +291,7 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
             value = json.loads(completion.text)
             errors = list(cls(schema).iter_errors(value))
         except json.JSONDecodeError as e:
+            not_json += 1
             failures.append(f"{path.name}: not JSON: {e}")
             continue
         if errors:
@@ -295,13 +306,14 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int, max_tokens: int
           f"median {statistics.median(tokens) if tokens else 0:.0f} tokens; {took:.0f} s in all")
     print(f"stop outputs that validate: {valid}/{finished} = {valid_share:.1%} "
           f"(with format assertions too: {valid_formats}/{finished})")
+    print(f"stop outputs that are not JSON at all: {not_json}/{finished} (expected 0)")
     for line in failures[:10]:
         print(f"    {line}")
     if runaways:
         print("  how the answers that hit max_tokens end (runaway output that the grammar allows):")
         for line in runaways[:6]:
             print(f"    {line}")
-    return share, valid_share
+    return share, valid_share, not_json
 
 
 if __name__ == "__main__":

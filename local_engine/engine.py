@@ -5,6 +5,7 @@ the wire; this module decides what happens."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -16,7 +17,7 @@ import llguidance
 
 from local_engine import echo, images, ocr, prompting, rules
 from local_engine.chat import ChatRequest, Completion
-from local_engine.errors import EngineError
+from local_engine.errors import EngineError, UnfinishedJson
 from local_engine.generate import Decoder, OnText, PromptTooLong, Settings, Stats
 from local_engine.grammar import Grammars
 from local_engine.model import MODEL_LABEL, LoadedModel, load
@@ -172,6 +173,9 @@ class Engine:
         assert self.decoder is not None
         text, stats = self.decoder.generate(job.prompt_tokens, job.matcher, job.settings,
                                             on_text=on_text, cancel=cancel)
+        if job.matcher is not None and stats.finish_reason == "stop" and not stats.hit_stop and not _is_json(text):
+            log.error("a %s answer stopped without being JSON: %r", job.req.mode, text[:200])
+            raise UnfinishedJson("JSON Schema" if job.req.mode == "json_schema" else "JSON Object", text)
         return Completion(text, stats.finish_reason, stats.prompt_tokens, stats.completion_tokens), stats
 
     async def generate_async(self, job: Job, on_text: OnText | None = None,
@@ -179,3 +183,12 @@ class Engine:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, self.generate, job, on_text, cancel)
 
+
+
+def _is_json(text: str) -> bool:
+    """A whole JSON document (what a JSON mode's grammar ends on); the defence behind the grammar."""
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True

@@ -64,3 +64,14 @@ class EngineError(Exception):
 
 def bad_request(message: str, param: str | None = None) -> EngineError:
     return EngineError(400, message, param)
+
+
+class UnfinishedJson(EngineError):
+    """A generation in a JSON mode that ended as if complete but is not a JSON document: an engine fault,
+    said as one (500) rather than sent as an empty or broken success."""
+
+    def __init__(self, mode: str, text: str) -> None:
+        shown = repr(text[:80]) + ("..." if len(text) > 80 else "")
+        super().__init__(500, f"The local engine ended its answer in {mode} mode without a complete JSON document "
+                         f"(it wrote {shown}). This is a fault of the local engine, not of the request; "
+                         "please report it with the request.")

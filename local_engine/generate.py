@@ -78,6 +78,7 @@ class Stats:
     mask_seconds: float = 0.0  # llguidance's mask plus applying it to the logits
     llguidance_seconds: float = 0.0  # llguidance's mask computation alone
     masked_tokens: int = 0
+    hit_stop: bool = False  # ended on one of the request's stop strings (the text is cut there on purpose)
 
     @property
     def tokens_per_second(self) -> float:
@@ -224,6 +225,7 @@ class Decoder:
                     on_text(tail)
         stats.completion_tokens = len(generated)
         stats.finish_reason = finish
+        stats.hit_stop = scanner.hit
         stats.decode_seconds = time.perf_counter() - decode_started
         return "".join(out), stats
 

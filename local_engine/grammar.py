@@ -26,6 +26,7 @@ from typing import Any
 import llguidance
 
 from local_engine.errors import bad_request
+from local_engine.finite import unending
 from local_engine.schema_rewrites import (
     drop_format,
     drop_redundant_not,
@@ -42,6 +43,10 @@ _UNKNOWN_FORMAT = re.compile(r"Unknown format: (\S+)")
 
 class GrammarError(ValueError):
     """llguidance could not compile a schema; the message says why."""
+
+
+class EndlessSchema(GrammarError):
+    """The schema allows no JSON document that ends (``finite``): nothing to simplify, a recursion to fix."""
 
 
 class Grammars:
@@ -62,6 +67,8 @@ class Grammars:
         cannot handle."""
         try:
             return self.for_schema(schema)
+        except EndlessSchema as e:
+            raise bad_request(f"The JSON Schema cannot be answered: {e}.", where) from None
         except GrammarError as e:
             raise bad_request(f"The local engine cannot enforce this JSON Schema: {e}. Simplify the schema "
                               "(see the reference's supported types: string, number, integer, boolean, object, "
@@ -69,6 +76,9 @@ class Grammars:
 
     def for_schema(self, schema: dict[str, Any]) -> tuple[llguidance.LLMatcher, list[str]]:
         """Compile ``schema`` through the rewrites; raises ``GrammarError`` with llguidance's reason."""
+        endless = unending(schema)
+        if endless is not None:
+            raise EndlessSchema(endless)
         notes: list[str] = []
         current, exclusive = one_of_as_any_of(schema)
         if exclusive:
@@ -111,6 +121,11 @@ class Grammars:
         self.last_compile_seconds = time.perf_counter() - started
         if matcher.is_error():
             raise GrammarError(_tidy(matcher.get_error()))
+        probe = matcher.deep_copy()  # some grammars fail only once asked for their first token
+        probe.compute_bitmask()
+        if probe.is_error():
+            raise EndlessSchema("it allows no JSON value at all (llguidance finds nothing it could start with: "
+                                f"{_tidy(probe.get_error())})")
         return matcher
 
     def _matcher(self, schema: dict[str, Any]) -> llguidance.LLMatcher:
