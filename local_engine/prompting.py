@@ -5,7 +5,9 @@ document the model can continue: a worked example, then the request as ``Instruc
 ``Output`` blocks, ending on ``Output:`` as the cue where the answer starts. A worked example teaches
 "only the asked fields, then stop" better than any instruction does at this
 size. The example's content is deliberately unlike anything an extraction asks for (a planet: not a
-person, a city or a price) so that neither its key nor its value is copied into a plausible answer.
+person, a city or a price) so that neither its key nor its value is copied into a plausible answer;
+and since a small model copies it anyway when the input holds little, the decoder masks its answer's
+words out of every answer whose request does not hold them (``echo``).
 
 Rules, all general (none knows a particular request):
 
