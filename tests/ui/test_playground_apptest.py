@@ -22,9 +22,9 @@ from streamlit.testing.v1 import AppTest
 
 from components import state
 from structured_output.errors import CallError
-from structured_output.history import History
 from structured_output.request import ImageInput, Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.history import History
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

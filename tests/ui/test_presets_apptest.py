@@ -25,6 +25,7 @@ from structured_output.errors import CallError
 from structured_output.presets import assets_dir, filter_presets, get_preset, load_presets, sections
 from structured_output.request import Request
 from structured_output.result import RunResult, finish
+from structured_output.runs.service import RunService
 from tests.ui.test_playground_apptest import free_port, plain, texts
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -380,13 +381,14 @@ def test_truncated_preset_shows_the_cut(engine_app: AppTest) -> None:
 
 @pytest.fixture
 def fake_runs(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], list[Request]]:
-    """Replace the playground's runner: answers by model name, records what was sent."""
+    """Replace the call on the playground's road (the road itself, with its history, stays): answers by
+    model name, records what was sent. No engine: the road does not wait for one."""
     import components.results
 
     def install(answers: dict[str, str]) -> list[Request]:
         sent: list[Request] = []
 
-        def fake(req: Request, api_key: str | None) -> RunResult:
+        def fake(req: Request, api_key: str | None, **_hooks: Any) -> RunResult:
             sent.append(req)
             answer = answers[req.model]
             if answer.startswith("error:"):
@@ -394,7 +396,8 @@ def fake_runs(monkeypatch: pytest.MonkeyPatch) -> Callable[[dict[str, str]], lis
             return finish(RunResult(content=answer, finish_reason="stop", served_by="fake", latency_s=0.1),
                           req.schema())
 
-        monkeypatch.setattr(components.results, "run_with_progress", fake)
+        monkeypatch.setattr(components.results, "road",
+                            lambda **_kw: RunService(history=state.history(), runner=fake))
         return sent
 
     return install
