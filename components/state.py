@@ -192,6 +192,11 @@ def api_key_for(endpoint: str) -> str | None:
     return ss.get(DASHSCOPE_KEY) or os.environ.get(KEY_ENV) or None
 
 
+def environment_key() -> bool:
+    """Whether the app was started with a ``DASHSCOPE_API_KEY`` (every session may spend it)."""
+    return bool(os.environ.get(KEY_ENV, "").strip())
+
+
 def key_source() -> str:
     """Where ``api_key()`` comes from, for the sidebar: typed, environment or none."""
     ss = st.session_state

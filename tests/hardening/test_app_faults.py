@@ -20,8 +20,9 @@ from streamlit.testing.v1 import AppTest
 
 from components import state
 from structured_output import clients
-from tests.hardening.conftest import free_port, no_traceback, plain, texts
+from tests.hardening.conftest import no_traceback, plain, texts
 from tests.hardening.figures import Fault, Figures
+from tests.servers import free_port
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 pytestmark = pytest.mark.hardening

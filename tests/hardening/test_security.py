@@ -42,8 +42,9 @@ from structured_output.request import Request
 from structured_output.result import RunResult, finish
 from structured_output.runs.batch import BatchJob, build_items, outcome_table, to_csv, to_jsonl
 from structured_output.runs.history import scrub_secret
-from tests.hardening.conftest import ROOT, free_port, listening_addresses, no_traceback, ready, texts
+from tests.hardening.conftest import ROOT, listening_addresses, no_traceback, ready, texts
 from tests.hardening.figures import Figures
+from tests.servers import free_port
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 pytestmark = pytest.mark.hardening

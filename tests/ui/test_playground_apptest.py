@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +24,7 @@ from structured_output.errors import CallError
 from structured_output.request import ImageInput, Request
 from structured_output.result import RunResult, Usage, finish
 from structured_output.runs.history import History
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -36,12 +36,6 @@ SCHEMA = json.dumps({
     "required": ["name", "age"],
     "additionalProperties": False,
 }, indent=2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def plain(text: str) -> str:

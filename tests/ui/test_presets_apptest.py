@@ -26,7 +26,8 @@ from structured_output.presets import assets_dir, filter_presets, get_preset, lo
 from structured_output.request import Request
 from structured_output.result import RunResult, finish
 from structured_output.runs.service import RunService
-from tests.ui.test_playground_apptest import free_port, plain, texts
+from tests.servers import free_port
+from tests.ui.test_playground_apptest import plain, texts
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
