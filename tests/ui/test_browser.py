@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
@@ -89,11 +88,27 @@ def shot(page: object, name: str) -> Path:
     return path
 
 
+# True once nothing on the page moved between two animation frames (a scroll or a layout ending).
+_STILL = """() => new Promise(done => {
+    const where = () => [...document.querySelectorAll('*')].filter(e => e.scrollTop).map(e => e.scrollTop)
+        .concat([window.scrollY, document.body.scrollHeight]).join();
+    const before = where();
+    requestAnimationFrame(() => requestAnimationFrame(() => done(where() === before)));
+})"""
+
+
+def settled(page: object) -> None:
+    """Wait until the app is idle: no script run going on (Streamlit's status widget gone) and nothing
+    scrolling or growing, so a screenshot shows what the page shows."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=120_000)  # type: ignore[attr-defined]
+    page.wait_for_function(_STILL, timeout=30_000)  # type: ignore[attr-defined]
+
+
 def scroll_to_top_of(page: object, locator: object) -> None:
     """Bring ``locator`` to the top of the viewport, just under Streamlit's header bar."""
     locator.evaluate("e => e.scrollIntoView({block: 'start'})")  # type: ignore[attr-defined]
     page.mouse.wheel(0, -70)  # type: ignore[attr-defined]
-    time.sleep(0.6)  # let the scroll and st.json's drawing settle before the picture
+    settled(page)
 
 
 def replace_editor_text(page: object, index: int, text: str) -> None:
