@@ -115,7 +115,8 @@ def network_warning() -> None:
     can then spend that key (``bash scripts/run.sh`` listens on 127.0.0.1 unless told ``--network``)."""
     address = st.get_option("server.address")
     if state.environment_key() and not is_loopback(address):
-        where = f"`{md_escape(address)}`" if address else "every network interface"
+        # inside a code span Markdown escapes show as backslashes; the address is the operator's setting
+        where = f"`{address.replace('`', '')}`" if address else "every network interface"
         st.warning(f"This app listens on {where} and uses `{state.KEY_ENV}` from its environment: anyone who "
                    "can reach it can spend that key. Start it with `bash scripts/run.sh` (127.0.0.1 only) "
                    "unless you mean to share it.", icon=":material/public:")

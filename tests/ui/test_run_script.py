@@ -87,3 +87,4 @@ def test_sidebar_warns_when_open_to_the_network_with_the_environment_key(
     if warned:
         assert "sk-env-key" not in " ".join(shown)  # names the variable, never its value
         assert "scripts/run.sh" in shown[0]
+        assert (f"`{listen}`" if listen else "every network interface") in shown[0]  # where, as set
