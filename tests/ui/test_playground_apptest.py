@@ -372,7 +372,11 @@ def test_run_shows_raw_parsed_and_validation_side_by_side(engine_app: AppTest) -
     assert "stream chunks, as received · request id" in page
     value = at.json[0].value
     parsed = json.loads(value) if isinstance(value, str) else value
-    assert set(parsed) <= {"name", "age"} and isinstance(parsed["age"], int)
+    # the tree is this run's own answer (the grammar alone guarantees the keys and types)
+    [entry] = at.session_state[state.HISTORY].entries
+    assert parsed == entry.result.parse.value and entry.result.content is not None
+    assert json.loads(entry.result.content) == parsed
+    assert set(parsed) == {"name", "age"} and isinstance(parsed["age"], int)
     assert "Valid against the schema" in page
     assert "Finish" in page and "Served by" in page and "gemma" in page
     rows = at.dataframe[0].value
