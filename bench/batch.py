@@ -31,8 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench._engine import free_port, running_engine  # noqa: E402
-from structured_output.batch import build_items, outcome_table, read_rows, run_batch, summary_table  # noqa: E402
 from structured_output.request import Request  # noqa: E402
+from structured_output.runs.batch import build_items, outcome_table, read_rows, run_batch, summary_table  # noqa: E402
 
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
           "required": ["name", "age"], "additionalProperties": False}

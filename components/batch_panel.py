@@ -1,7 +1,7 @@
 """The batch page's widgets: where the rows come from, the template, the running job (progress and
 Cancel, polled by a fragment), and the results (filters, table, summary charts, downloads).
 
-The batch runs in a background thread (``structured_output.batch.BatchJob``) held in the session:
+The batch runs in a background thread (``structured_output.runs.batch.BatchJob``) held in the session:
 a click on Cancel reruns only the polling fragment, which sets the job's cancel event; rows already
 done are kept and shown.
 """
@@ -13,7 +13,10 @@ import pandas as pd
 import streamlit as st
 
 from components import state
-from structured_output.batch import (
+from structured_output.display import md_escape
+from structured_output.presets import Preset, load_presets, preset_to_request
+from structured_output.request import MODE_LABELS, Request
+from structured_output.runs.batch import (
     TEXT_COLUMN,
     BatchError,
     BatchJob,
@@ -24,9 +27,6 @@ from structured_output.batch import (
     to_csv,
     to_jsonl,
 )
-from structured_output.display import md_escape
-from structured_output.presets import Preset, load_presets, preset_to_request
-from structured_output.request import MODE_LABELS, Request
 
 POLL_S = 0.5
 # what a reader scans first (did it work, why not), then the texts, then the figures; the downloads keep

@@ -12,13 +12,11 @@ import streamlit as st
 
 from components import picker, results, state
 from structured_output.catalog import load_catalog
-from structured_output.clients import run
-from structured_output.compare import Column, Outcome, Target, baseline_diffs, field_table, lessons, letter
 from structured_output.diff import DiffRow
 from structured_output.display import md_escape, pretty_raw, run_facts
-from structured_output.history import scrub_secret
 from structured_output.request import MODE_LABELS
 from structured_output.result import RunResult
+from structured_output.runs.compare import Column, Outcome, Target, baseline_diffs, field_table, lessons, letter
 
 VERDICT_COLORS = {"valid": "green", "parsed": "green", "invalid": "orange", "not JSON": "red", "truncated": "red",
                   "error": "red"}
@@ -81,21 +79,11 @@ def run_columns(columns: list[Column]) -> list[Outcome]:
     lines = st.empty()
     done: list[str] = []
     outcomes: list[Outcome] = []
-    engine_checked = False
+    road = results.road()  # one engine wait for all the columns; every run recorded in the history
     for i, col in enumerate(columns):
         bar.progress(i / len(columns), text=f"Column {letter(i)} of {len(columns)}: {md_escape(col.label)}…")
-        result: RunResult | None = None
-        if col.request.endpoint == "local" and not engine_checked:
-            err = results.wait_for_local_engine()
-            engine_checked = err is None
-            if err is not None:
-                result = RunResult(error=err, latency_s=0.0)
-        key = state.api_key_for(col.request.endpoint)
-        if result is None:
-            with st.spinner(f"{letter(i)} · {md_escape(col.label)}", show_time=True):
-                result = run(col.request, key)
-        result = scrub_secret(result, key)
-        state.history().add(col.request, result)
+        watcher = results.PageWatcher(f"{letter(i)} · {md_escape(col.label)}", live=False)
+        result = road.run(col.request, state.api_key_for(col.request.endpoint), watcher).result
         outcomes.append(Outcome(col.label, col.request, result))
         took = f"{result.latency_s:.1f} s" if result.latency_s is not None else "–"
         done.append(f"{letter(i)} · {md_escape(col.label)}: **{md_escape(result.verdict)}** in {took}")

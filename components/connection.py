@@ -8,6 +8,7 @@ from components import state
 from structured_output.catalog import load_catalog, local_engine_port
 from structured_output.display import md_escape
 from structured_output.local import EngineStatus, LocalEngine, autostart_enabled, progress_line, shared_engine
+from structured_output.network import is_loopback
 
 PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
 
@@ -109,9 +110,22 @@ def _render_status(engine: LocalEngine, s: EngineStatus) -> None:
               icon=":material/play_arrow:", width="stretch")
 
 
+def network_warning() -> None:
+    """Warn when the app listens beyond this machine while it holds the environment's key: every visitor
+    can then spend that key (``bash scripts/run.sh`` listens on 127.0.0.1 unless told ``--network``)."""
+    address = st.get_option("server.address")
+    if state.environment_key() and not is_loopback(address):
+        # inside a code span Markdown escapes show as backslashes; the address is the operator's setting
+        where = f"`{address.replace('`', '')}`" if address else "every network interface"
+        st.warning(f"This app listens on {where} and uses `{state.KEY_ENV}` from its environment: anyone who "
+                   "can reach it can spend that key. Start it with `bash scripts/run.sh` (127.0.0.1 only) "
+                   "unless you mean to share it.", icon=":material/public:")
+
+
 def sidebar() -> None:
     """Everything the sidebar shows; ``app.py`` calls it for every page."""
     with st.sidebar:
+        network_warning()
         st.subheader("Connection")
         connection_settings()
         if st.session_state[state.ENDPOINT] == "local":

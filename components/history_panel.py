@@ -7,7 +7,7 @@ import streamlit as st
 
 from components import state
 from structured_output.diff import diff_table, json_diff, text_diff
-from structured_output.history import History, HistoryEntry
+from structured_output.runs.history import History, HistoryEntry
 
 
 def _reopen(entry_id: int) -> None:

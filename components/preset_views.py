@@ -4,7 +4,7 @@ and importing preset files.
 
 Preset text is shown escaped (``md_escape``) or in code blocks: an imported preset is someone else's
 file, and nothing in it is ever executed or rendered as Markdown/HTML. Runs go through the
-playground's own ``results.run_with_progress`` (``clients.run``, the real SDKs) and are added to the
+playground's own road (``results.run_with_progress``: ``structured_output.runs``, the real SDKs) and are added to the
 session history, so the playground can reopen them.
 """
 
@@ -20,7 +20,6 @@ from components import results, state
 from structured_output.catalog import load_catalog
 from structured_output.diff import documented_diff_table, text_diff
 from structured_output.display import md_escape
-from structured_output.history import HistoryEntry
 from structured_output.preset_run import PresetStep, compare_to_documented, counts_text, run_preset
 from structured_output.presets import (
     Documented,
@@ -42,6 +41,7 @@ from structured_output.presets import (
 )
 from structured_output.request import MODE_LABELS, MODES, Request
 from structured_output.result import RunResult
+from structured_output.runs.history import HistoryEntry
 
 PLAYGROUND_PAGE = "views/playground.py"
 PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
@@ -245,14 +245,16 @@ def run_here(preset: Preset) -> None:
     """Run every step on the local engine, streaming, and keep the steps for the page to show."""
     run_unneeded = bool(st.session_state.get(state.preset_key("run_unneeded", uid(preset))))
 
+    road = results.road()
+    entries: dict[int, HistoryEntry | None] = {}  # by id() of each step's result
+
     def runner(req: Request) -> RunResult:
-        return results.run_with_progress(req, None)  # the local engine takes no key
+        run = results.run_with_progress(req, None, road)  # the local engine takes no key
+        entries[id(run.result)] = run.entry
+        return run.result
 
     steps = run_preset(preset, runner, endpoint="local", run_unneeded=run_unneeded)
-    views = []
-    for step in steps:
-        entry = state.history().add(step.request, step.result) if step.result is not None else None
-        views.append(StepView(step, entry))
+    views = [StepView(step, entries.get(id(step.result)) if step.result is not None else None) for step in steps]
     st.session_state[state.PRESETS_RUNS][uid(preset)] = views
 
 

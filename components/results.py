@@ -6,105 +6,98 @@ anything that goes into Markdown passes through ``md_escape`` first.
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
-from components import connection
-from structured_output.clients import run
+from components import connection, state
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
-from structured_output.history import HistoryEntry
 from structured_output.local import EngineStatus
 from structured_output.request import MODE_LABELS, Request
 from structured_output.result import RunResult
+from structured_output.runs.history import HistoryEntry
+from structured_output.runs.service import Run, RunService, RunWatcher
 
-ENGINE_WAIT_S = 900.0  # the first start of the local engine assembles and loads the model
-ENGINE_EXIT_WAIT_S = 3.0  # a dropped connection from the local engine: how long its exit may take to show
 PANEL_HEIGHT = 430
 STREAM_REFRESH_S = 0.05  # at most 20 screen updates a second, however fast the tokens come
 
 
-# ---------------------------------------------------------------- running
+# ---------------------------------------------------------------- running (the one road, with progress)
 
-def wait_for_local_engine() -> CallError | None:
-    """Start the local engine if needed and wait for it with visible progress; an error if it never gets ready.
-
-    Public for the compare and batch pages, which send several requests after one wait."""
-    engine = connection.local_engine()
-    status = engine.ensure_started()
-    if status.ready:
-        return None
-    with st.status("Waiting for the local engine…", expanded=True) as box:
-        tail = st.empty()
-
-        def progress(s: EngineStatus) -> None:
-            took = f" {s.elapsed_s:.0f} s" if s.elapsed_s is not None else ""
-            box.update(label=f"Waiting for the local engine…{took}")
-            tail.caption(md_escape(s.reason))
-
-        status = engine.wait_ready(ENGINE_WAIT_S, progress)
-        box.update(label="Local engine ready" if status.ready else "Local engine not ready",
-                   state="complete" if status.ready else "error", expanded=not status.ready)
-    if status.ready:
-        return None
-    return CallError("connection", f"The local engine is not ready: {status.reason}",
-                     "See the engine's status and log in the sidebar; restart it there, or pick another endpoint.")
+def road(*, record: bool = True) -> RunService:
+    """The domain's one road for this session: this app server's local engine, this session's history
+    (``record=False``: not recorded, as for batch rows)."""
+    return RunService(engine=connection.local_engine(), history=state.history() if record else None)
 
 
-def run_with_progress(req: Request, api_key: str | None) -> RunResult:
-    """Send ``req``; the output streams into the page as it arrives (when streaming is on)."""
-    if req.endpoint == "local":
-        err = wait_for_local_engine()
-        if err is not None:
-            return RunResult(error=err, latency_s=0.0)
-    live = st.empty()
-    notes = st.empty()
-    parts: list[str] = []
-    last_paint = 0.0
+class PageWatcher(RunWatcher):
+    """Shows a run on the page: a status box while the local engine starts, a spinner during the call,
+    the output as it streams (``live``) and a line per retry."""
 
-    def on_delta(text: str) -> None:
-        nonlocal last_paint
-        parts.append(text)
+    def __init__(self, spinner: str, *, live: bool = True) -> None:
+        self.spinner = spinner
+        self.live = live
+        self._box: Any = None
+        self._tail: Any = None
+        self._out: Any = None
+        self._notes: Any = None
+        self._parts: list[str] = []
+        self._last_paint = 0.0
+
+    def engine_waiting(self, status: EngineStatus) -> None:
+        if self._box is None:
+            self._box = st.status("Waiting for the local engine…", expanded=True)
+            self._tail = self._box.empty()
+        took = f" {status.elapsed_s:.0f} s" if status.elapsed_s is not None else ""
+        self._box.update(label=f"Waiting for the local engine…{took}")
+        self._tail.caption(md_escape(status.reason))
+
+    def engine_waited(self, status: EngineStatus) -> None:
+        if self._box is not None:
+            self._box.update(label="Local engine ready" if status.ready else "Local engine not ready",
+                             state="complete" if status.ready else "error", expanded=not status.ready)
+
+    @contextlib.contextmanager
+    def running(self, req: Request) -> Iterator[None]:
+        self._out = st.empty()
+        self._notes = st.empty()
+        try:
+            with st.spinner(self.spinner, show_time=True):
+                yield
+        finally:
+            self._out.empty()
+            self._notes.empty()
+
+    def delta(self, text: str) -> None:
+        if not self.live or self._out is None:
+            return
+        self._parts.append(text)
         now = time.monotonic()
-        if now - last_paint >= STREAM_REFRESH_S:
-            live.code("".join(parts), language=None, wrap_lines=True)
-            last_paint = now
+        if now - self._last_paint >= STREAM_REFRESH_S:
+            self._out.code("".join(self._parts), language=None, wrap_lines=True)
+            self._last_paint = now
 
-    def on_retry(n: int, delay: float, err: CallError) -> None:
-        wait = f" in {delay:.1f} s" if delay else ""
-        notes.caption(f":material/replay: Retry {n}{wait} ({md_escape(err.kind)})")
-
-    with st.spinner(f"Running {md_escape(req.model)} · {MODE_LABELS[req.mode]}…", show_time=True):
-        result = run(req, api_key, on_delta=on_delta, on_retry=on_retry)
-    live.empty()
-    notes.empty()
-    if req.endpoint == "local" and result.error is not None:
-        result.error = engine_down_error(result.error) or result.error
-    return result
+    def retry(self, attempt: int, delay_s: float, err: CallError) -> None:
+        if self._notes is not None:
+            wait = f" in {delay_s:.1f} s" if delay_s else ""
+            self._notes.caption(f":material/replay: Retry {attempt}{wait} ({md_escape(err.kind)})")
 
 
-def engine_down_error(err: CallError) -> CallError | None:
-    """If the local engine's process ended while the request ran, the error that says so.
+def wait_for_local_engine(service: RunService | None = None) -> CallError | None:
+    """Start the local engine if needed and wait for it with visible progress (the batch page waits once
+    before its job starts); an error if it never gets ready."""
+    return (service or road()).wait_for_engine(PageWatcher(""))
 
-    A killed engine shows up at the SDK as a dropped connection or a stream cut short, which reads as
-    a network problem; the supervisor knows better (the exit code, the last log line), and the next
-    Run starts the engine again.
-    """
-    if err.kind not in ("connection", "stream_cut", "timeout", "bad_response", "server"):
-        return None
-    engine = connection.local_engine()
-    status = engine.status()
-    if status.state == "starting" and status.owned and engine.wait_exit(ENGINE_EXIT_WAIT_S):
-        status = engine.status()  # not answering and not yet reaped: it was dying, not starting
-    if status.state not in ("failed", "stopped") or status.port_conflict:
-        return None
-    reason = status.reason.removeprefix("The local engine ")
-    reason = "it " + reason if reason != status.reason else reason
-    return CallError("connection", f"The local engine stopped while running this request: {reason}",
-                     "Run again: the engine is started again on the next Run (or use Restart in the sidebar). "
-                     "Everything you typed is kept.", retries=err.retries)
+
+def run_with_progress(req: Request, api_key: str | None, service: RunService | None = None) -> Run:
+    """Run ``req`` on the one road, recorded in the history; the output streams into the page."""
+    watcher = PageWatcher(f"Running {md_escape(req.model)} · {MODE_LABELS[req.mode]}…")
+    return (service or road()).run(req, api_key, watcher)
 
 
 # ---------------------------------------------------------------- showing

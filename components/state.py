@@ -18,8 +18,8 @@ from typing import Any
 import streamlit as st
 
 from structured_output.catalog import load_catalog
-from structured_output.history import History
 from structured_output.request import ImageInput, Request
+from structured_output.runs.history import History
 
 # ---------------------------------------------------------------- sidebar: where requests go
 ENDPOINT = "conn.endpoint"
@@ -52,7 +52,7 @@ STREAM = "req.stream"
 EDITOR_VERSION = "req.editor_version"  # bumped when text is loaded from outside: remounts the editors
 
 # ---------------------------------------------------------------- runs
-HISTORY = "run.history"  # structured_output.history.History
+HISTORY = "run.history"  # structured_output.runs.history.History
 CURRENT = "run.current"  # id of the history entry the result panels show
 HISTORY_PICK = "run.history_pick"
 COMPARE_A = "run.compare_a"
@@ -91,7 +91,7 @@ BATCH_TEMPLATE = "batch.template"  # "{placeholder}" text for the user message
 BATCH_REPEAT = "batch.repeat"
 BATCH_MODES = "batch.modes"  # extra modes to run every row in (empty: the template's)
 BATCH_CONCURRENCY = "batch.concurrency"
-BATCH_JOB = "batch.job"  # structured_output.batch.BatchJob: the running or last batch
+BATCH_JOB = "batch.job"  # structured_output.runs.batch.BatchJob: the running or last batch
 BATCH_SHOWN = "batch.shown"  # id of the finished job whose results the page has drawn
 BATCH_RUN_BUTTON = "batch.run"
 BATCH_CANCEL_BUTTON = "batch.cancel"
@@ -190,6 +190,11 @@ def api_key_for(endpoint: str) -> str | None:
     if endpoint == "custom":
         return ss.get(CUSTOM_KEY) or None
     return ss.get(DASHSCOPE_KEY) or os.environ.get(KEY_ENV) or None
+
+
+def environment_key() -> bool:
+    """Whether the app was started with a ``DASHSCOPE_API_KEY`` (every session may spend it)."""
+    return bool(os.environ.get(KEY_ENV, "").strip())
 
 
 def key_source() -> str:

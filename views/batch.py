@@ -3,11 +3,11 @@ Cancel, a filterable table, a summary by model and mode, and downloads. Widgets 
 
 import streamlit as st
 
-from components import batch_panel, results, state
-from structured_output.batch import BatchError, BatchJob, build_grid, template_fields
+from components import batch_panel, connection, results, state
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
+from structured_output.runs.batch import BatchError, BatchJob, build_grid, template_fields
 
 REMOTE_MAX_CONCURRENCY = 8
 
@@ -71,7 +71,8 @@ if clicked:
     if err is not None:
         results.error_box(err)
     else:
-        batch_panel.start(BatchJob(items, state.api_key_for(base.endpoint), concurrency=concurrency))
+        batch_panel.start(BatchJob(items, state.api_key_for(base.endpoint), concurrency=concurrency,
+                                   engine=connection.local_engine()))
         st.rerun()  # draw the page with the job running (Run disabled, progress polling)
 
 batch_panel.job_progress()

@@ -5,10 +5,10 @@ parsed results are compared field by field. Widgets and layout only."""
 import streamlit as st
 
 from components import compare_view, editors, findings, picker, state
-from structured_output.compare import MAX_COLUMNS, MIN_COLUMNS, across_modes, across_targets, letter
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
+from structured_output.runs.compare import MAX_COLUMNS, MIN_COLUMNS, across_modes, across_targets, letter
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:

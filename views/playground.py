@@ -7,7 +7,6 @@ import streamlit as st
 from components import code_export, editors, findings, history_panel, images, params, picker, results, state
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
-from structured_output.history import scrub_secret
 from structured_output.lint import lint
 
 ss = st.session_state
@@ -64,11 +63,10 @@ with st.expander("Code for this request", icon=":material/code:"):
     code_export.code_export(request)
 
 if clicked:
-    key = state.api_key()
-    result = results.run_with_progress(request, key)
-    entry = state.history().add(request, scrub_secret(result, key))
-    ss[state.CURRENT] = entry.id
-    ss[state.HISTORY_PICK] = entry.id
+    entry = results.run_with_progress(request, state.api_key()).entry
+    if entry is not None:
+        ss[state.CURRENT] = entry.id
+        ss[state.HISTORY_PICK] = entry.id
 
 current = state.history().get(ss[state.CURRENT])
 if current is not None:

@@ -24,6 +24,7 @@ from streamlit.testing.v1 import AppTest
 
 from structured_output.local import LocalEngine, shared_engine
 from tests.hardening import figures
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 ENGINE_READY_TIMEOUT_S = float(os.environ.get("SOP_TEST_ENGINE_TIMEOUT", "900"))
@@ -52,12 +53,6 @@ def fig() -> figures.Figures:
 
 
 # ---------------------------------------------------------------- processes
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def engine_pid(port: int) -> int | None:
     """The pid of the ``python -m local_engine`` serving ``port``, read from ``/proc``."""

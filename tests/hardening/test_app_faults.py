@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from components import results, state
+from components import state
 from structured_output import clients
-from tests.hardening.conftest import free_port, no_traceback, plain, texts
+from tests.hardening.conftest import no_traceback, plain, texts
 from tests.hardening.figures import Fault, Figures
+from tests.servers import free_port
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 pytestmark = pytest.mark.hardening
@@ -178,6 +179,7 @@ def test_network_fault_on_a_custom_endpoint(make_app: Callable[..., AppTest], se
                                             monkeypatch: pytest.MonkeyPatch, fig: Figures) -> None:
     good_url = f"http://127.0.0.1:{server.port}/v1"
     real_getaddrinfo = socket.getaddrinfo
+    real_run = clients.run
     if fault == "connection refused":
         url, expected = f"http://127.0.0.1:{free_port()}/v1", ["could not be reached", "Check the URL"]
     elif fault == "DNS failure":
@@ -191,7 +193,7 @@ def test_network_fault_on_a_custom_endpoint(make_app: Callable[..., AppTest], se
         monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     else:
         url, expected = good_url, ["No answer from", "within 1 s", "after 2 retries"]
-        monkeypatch.setattr(results, "run", functools.partial(clients.run, timeout=1.0))
+        monkeypatch.setattr(clients, "run", functools.partial(real_run, timeout=1.0))
         server.replies[:] = [Reply(body=openai_completion(GOOD), delay_s=2.5)] * 3
     at = make_app()
     fill_in(at, endpoint="custom", url=url)
@@ -200,7 +202,7 @@ def test_network_fault_on_a_custom_endpoint(make_app: Callable[..., AppTest], se
     message_ok = all(e in page for e in expected)
     assert message_ok, (expected, page[-1500:])
     intact = snapshot(at) == before
-    monkeypatch.setattr(results, "run", clients.run)  # the network is back
+    monkeypatch.setattr(clients, "run", real_run)  # the network is back
     monkeypatch.setattr(socket, "getaddrinfo", real_getaddrinfo)
     if url != good_url:
         at.text_input(key=state.CUSTOM_URL).input(good_url).run()

@@ -14,23 +14,19 @@ plays a custom OpenAI-compatible endpoint.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import shutil
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 
-from tests.conftest import stop_process
-from tests.hardening.conftest import ROOT, free_port
+from tests.hardening.conftest import ROOT
 from tests.hardening.figures import Fault, Figures, Load
+from tests.servers import start_app, stop_process
 from tests.unit.recording_server import RecordingServer, Reply
 
 pytestmark = [pytest.mark.browser, pytest.mark.engine, pytest.mark.hardening]
@@ -58,28 +54,12 @@ def app(local_engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """``streamlit run app.py`` on a free port with a canary ``DASHSCOPE_API_KEY``; (url, log path)."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --test installs it)")
-    port = free_port()
     tmp = tmp_path_factory.mktemp("hardening-app")
-    env = dict(os.environ, SOP_LOCAL_ENGINE_PORT=str(urlparse(local_engine_url).port), DASHSCOPE_API_KEY=ENV_KEY,
-               SOP_USER_PRESETS_DIR=str(tmp / "presets"))
+    env = {"SOP_LOCAL_ENGINE_PORT": str(urlparse(local_engine_url).port), "DASHSCOPE_API_KEY": ENV_KEY,
+           "SOP_USER_PRESETS_DIR": str(tmp / "presets")}
     log_path = tmp / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
-             str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    proc, url = start_app(log_path, env=env)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log_path.read_text(errors="replace")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log_path.read_text(errors="replace")
-            time.sleep(0.3)
         yield url, log_path
     finally:
         stop_process(proc)

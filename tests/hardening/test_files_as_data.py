@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 
 from local_engine.errors import EngineError
 from local_engine.shapes.fields import parse_json_body
-from structured_output.batch import BatchError, build_items, fill, read_rows, run_batch
 from structured_output.display import WORD_JOINER, md_escape
 from structured_output.errors import CallError
-from structured_output.history import REDACTED
 from structured_output.presets import PresetError, import_presets, load_preset_file
 from structured_output.request import Request
 from structured_output.result import RunResult, finish
+from structured_output.runs.batch import BatchError, build_items, fill, read_rows, run_batch
+from structured_output.runs.history import REDACTED
 from tests.hardening.figures import BadInput, Figures
 
 pytestmark = pytest.mark.hardening

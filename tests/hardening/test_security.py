@@ -33,17 +33,18 @@ from streamlit.testing.v1 import AppTest
 import local_engine.__main__ as engine_main
 from components import state
 from structured_output import clients
-from structured_output.batch import BatchJob, build_items, outcome_table, to_csv, to_jsonl
 from structured_output.catalog import load_catalog
 from structured_output.errors import CallError
 from structured_output.export import generate
-from structured_output.history import scrub_secret
 from structured_output.local import LocalEngine
 from structured_output.presets import export_presets, load_user_presets, request_to_preset, save_user_preset
 from structured_output.request import Request
 from structured_output.result import RunResult, finish
-from tests.hardening.conftest import ROOT, free_port, listening_addresses, no_traceback, ready, texts
+from structured_output.runs.batch import BatchJob, build_items, outcome_table, to_csv, to_jsonl
+from structured_output.runs.history import scrub_secret
+from tests.hardening.conftest import ROOT, listening_addresses, no_traceback, ready, texts
 from tests.hardening.figures import Figures
+from tests.servers import free_port
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 pytestmark = pytest.mark.hardening

@@ -7,7 +7,6 @@ widgets (AppTest drops sidebar elements on the second run of an ``st.navigation`
 
 from __future__ import annotations
 
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -16,15 +15,11 @@ from urllib.parse import urlparse
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
 RUN_TIMEOUT_S = 300  # one run on a busy 2-core machine, model loaded
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def plain(text: str) -> str:

@@ -11,8 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from structured_output.batch import BatchJob
 from structured_output.presets import get_preset
+from structured_output.runs.batch import BatchJob
 from tests.ui.page_harness import open_page, plain, texts, wait_until
 
 SCHEMA = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},

@@ -8,21 +8,15 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-import httpx
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from tests.conftest import stop_process
+from tests.servers import start_app, stop_process
 
 pytestmark = pytest.mark.browser
 
@@ -42,12 +36,6 @@ SCHEMA = {
     "additionalProperties": False,
 }
 BROKEN_SCHEMA = '{\n  "type": "object",\n  "properties": {\n    "name": {"type": "string"}\n  ,\n}'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def profile_card() -> bytes:
@@ -70,29 +58,9 @@ def app_url(local_engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     """``streamlit run app.py`` on a free port, pointed at the test engine."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --test installs it)")
-    port = free_port()
-    env = dict(os.environ, SOP_LOCAL_ENGINE_PORT=str(urlparse(local_engine_url).port))
-    env.pop("DASHSCOPE_API_KEY", None)
-    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    env = {"SOP_LOCAL_ENGINE_PORT": str(urlparse(local_engine_url).port), "DASHSCOPE_API_KEY": ""}
+    proc, url = start_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log", env=env, timeout_s=60)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
         yield url
     finally:
         stop_process(proc)
@@ -120,11 +88,27 @@ def shot(page: object, name: str) -> Path:
     return path
 
 
+# True once nothing on the page moved between two animation frames (a scroll or a layout ending).
+_STILL = """() => new Promise(done => {
+    const where = () => [...document.querySelectorAll('*')].filter(e => e.scrollTop).map(e => e.scrollTop)
+        .concat([window.scrollY, document.body.scrollHeight]).join();
+    const before = where();
+    requestAnimationFrame(() => requestAnimationFrame(() => done(where() === before)));
+})"""
+
+
+def settled(page: object) -> None:
+    """Wait until the app is idle: no script run going on (Streamlit's status widget gone) and nothing
+    scrolling or growing, so a screenshot shows what the page shows."""
+    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=120_000)  # type: ignore[attr-defined]
+    page.wait_for_function(_STILL, timeout=30_000)  # type: ignore[attr-defined]
+
+
 def scroll_to_top_of(page: object, locator: object) -> None:
     """Bring ``locator`` to the top of the viewport, just under Streamlit's header bar."""
     locator.evaluate("e => e.scrollIntoView({block: 'start'})")  # type: ignore[attr-defined]
     page.mouse.wheel(0, -70)  # type: ignore[attr-defined]
-    time.sleep(0.6)  # let the scroll and st.json's drawing settle before the picture
+    settled(page)
 
 
 def replace_editor_text(page: object, index: int, text: str) -> None:

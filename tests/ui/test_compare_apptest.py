@@ -11,9 +11,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from structured_output.compare import Outcome
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.compare import Outcome
 from tests.ui.page_harness import RUN_TIMEOUT_S, open_page, plain, texts
 
 SCHEMA = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},

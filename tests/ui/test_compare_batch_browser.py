@@ -6,7 +6,6 @@ Cancel on a longer batch keeps the rows already done. Screenshots at 1280x800 go
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -95,7 +94,8 @@ def test_batch_of_three_pasted_lines(page: object) -> None:
     base.scroll_to_top_of(page, page.get_by_role("heading", name="Results"))
     shot(page, "batch-02-results")
     base.scroll_to_top_of(page, page.get_by_role("heading", name="Summary by model and mode"))
-    time.sleep(1)  # the charts draw after the page settles
+    expect(page.locator('[data-testid="stVegaLiteChart"]').last).to_be_visible()  # the charts are drawn
+    base.settled(page)
     shot(page, "batch-03-summary")
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import socket
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -22,9 +21,10 @@ from streamlit.testing.v1 import AppTest
 
 from components import state
 from structured_output.errors import CallError
-from structured_output.history import History
 from structured_output.request import ImageInput, Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.history import History
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -36,12 +36,6 @@ SCHEMA = json.dumps({
     "required": ["name", "age"],
     "additionalProperties": False,
 }, indent=2)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def plain(text: str) -> str:
@@ -378,7 +372,11 @@ def test_run_shows_raw_parsed_and_validation_side_by_side(engine_app: AppTest) -
     assert "stream chunks, as received · request id" in page
     value = at.json[0].value
     parsed = json.loads(value) if isinstance(value, str) else value
-    assert set(parsed) <= {"name", "age"} and isinstance(parsed["age"], int)
+    # the tree is this run's own answer (the grammar alone guarantees the keys and types)
+    [entry] = at.session_state[state.HISTORY].entries
+    assert parsed == entry.result.parse.value and entry.result.content is not None
+    assert json.loads(entry.result.content) == parsed
+    assert set(parsed) == {"name", "age"} and isinstance(parsed["age"], int)
     assert "Valid against the schema" in page
     assert "Finish" in page and "Served by" in page and "gemma" in page
     rows = at.dataframe[0].value

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.ui import test_browser
-from tests.ui.test_browser import ARTIFACTS, RUN_TIMEOUT_MS, scroll_to_top_of
+from tests.ui.test_browser import ARTIFACTS, RUN_TIMEOUT_MS, scroll_to_top_of, settled
 
 # The playground's browser fixtures, shared: the app on a free port pointed at the test engine, and
 # Debian's Chromium at 1280x800 on it.
@@ -60,7 +59,7 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Presets").click()
     expect(page.get_by_text("21 of 21 presets")).to_be_visible()
     expect(page.get_by_role("heading", name="Getting started")).to_be_visible()
-    time.sleep(0.5)
+    settled(page)
     shot(page, "01-library")
 
     # a text preset: run it here, documented beside live
@@ -96,7 +95,8 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
         # however the live result nests, the page says how many documented values it carries
         expect(image.get_by_text(re.compile(r"\d of 7 documented values came back under the same key"))).to_be_visible()
         image.locator('[data-testid="stDataFrame"]').scroll_into_view_if_needed()
-        time.sleep(0.5)
+        expect(image.locator('[data-testid="stDataFrame"] canvas').first).to_be_visible()
+        settled(page)
         shot(page, "05-image-diff")
 
     # the full panels of the same run
@@ -121,5 +121,5 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Presets").click()
     page.get_by_role("tab", name="Save · export · import").click()
     expect(page.get_by_text("The playground now holds: qwen3-vl-plus")).to_be_visible()
-    time.sleep(0.5)
+    settled(page)
     shot(page, "08-save-export-import")

@@ -8,10 +8,18 @@ import time
 import pytest
 
 from structured_output import batch
-from structured_output.batch import BatchError, build_items, fill, outcome_table, read_rows, run_batch, summary_table
-from structured_output.compare import Target, across_modes, across_targets
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.batch import (
+    BatchError,
+    build_items,
+    fill,
+    outcome_table,
+    read_rows,
+    run_batch,
+    summary_table,
+)
+from structured_output.runs.compare import Target, across_modes, across_targets
 
 SCHEMA = '{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}'
 

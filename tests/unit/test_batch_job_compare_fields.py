@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from structured_output.batch import BatchJob, build_grid, outcome_table, summary_table
-from structured_output.compare import Outcome, baseline_diffs, field_table, leaves, lessons, letter
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.batch import BatchJob, build_grid, outcome_table, summary_table
+from structured_output.runs.compare import Outcome, baseline_diffs, field_table, leaves, lessons, letter
 
 SCHEMA = '{"type":"object","properties":{"name":{"type":"string"}},"required":["name"]}'
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -18,15 +17,10 @@ from pathlib import Path
 import pytest
 
 from structured_output.local import LocalEngine, autostart_enabled, progress_line
+from tests.servers import free_port
 
 FAKE = str(Path(__file__).with_name("fake_engine.py"))
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def fake_command(port: int, *extra: str) -> list[str]:

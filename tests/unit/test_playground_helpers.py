@@ -12,10 +12,10 @@ from PIL import Image
 from structured_output.diff import DiffRow, diff_table, json_diff, json_type, text_diff
 from structured_output.display import error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
-from structured_output.history import REDACTED, History, scrub_secret
 from structured_output.images import ImageRejected, read_upload, read_url
 from structured_output.request import MAX_IMAGE_BYTES, ImageInput, Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs.history import REDACTED, History, scrub_secret
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (8, 6)) -> bytes:

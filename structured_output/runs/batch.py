@@ -17,10 +17,9 @@ from typing import Any
 
 import pandas as pd
 
-from structured_output import clients
-from structured_output.history import scrub_secret
 from structured_output.request import Mode, Request
 from structured_output.result import RunResult
+from structured_output.runs.service import EngineSupervisor, Runner, RunService
 
 MAX_BATCH_BYTES = 5 * 1024 * 1024
 MAX_ROWS = 2000
@@ -195,16 +194,19 @@ ProgressFn = Callable[[int, int, BatchOutcome], None]
 
 def run_batch(items: list[BatchItem], api_key: str | None, *, concurrency: int = 1,
               cancel: threading.Event | None = None, on_progress: ProgressFn | None = None,
-              runner: Callable[..., RunResult] = clients.run) -> list[BatchOutcome]:
+              runner: Runner | None = None, engine: EngineSupervisor | None = None) -> list[BatchOutcome]:
     """Run every item, at most ``concurrency`` at once; when ``cancel`` is set, no new item starts and
-    the outcomes so far come back (in input order)."""
+    the outcomes so far come back (in input order).
+
+    Each row takes the one road (``RunService``: the engine wait, a killed engine named, the key
+    scrubbed), without the history: rows live in the batch's own table."""
     cancel = cancel or threading.Event()
     outcomes: dict[int, BatchOutcome] = {}
+    road = RunService(engine=engine, runner=runner)
 
     def one(pos: int) -> BatchOutcome:
         started = time.perf_counter()
-        # A server may quote the key it refused; rows end up in tables and CSV/JSONL downloads.
-        result = scrub_secret(runner(items[pos].request, api_key), api_key)
+        result = road.run(items[pos].request, api_key).result
         total = time.perf_counter() - started
         return BatchOutcome(items[pos], result, max(0.0, total - (result.latency_s or 0.0)))
 
@@ -318,12 +320,13 @@ class BatchJob:
     _ids = itertools.count(1)
 
     def __init__(self, items: list[BatchItem], api_key: str | None, *, concurrency: int = 1,
-                 runner: Callable[..., RunResult] = clients.run) -> None:
+                 runner: Runner | None = None, engine: EngineSupervisor | None = None) -> None:
         self.id = next(BatchJob._ids)
         self.items = items
         self.concurrency = max(1, concurrency)
         self._api_key = api_key
         self._runner = runner
+        self._engine = engine
         self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._done: dict[int, BatchOutcome] = {}
@@ -346,7 +349,7 @@ class BatchJob:
     def _run(self) -> None:
         try:
             run_batch(self.items, self._api_key, concurrency=self.concurrency, cancel=self._cancel,
-                      on_progress=self._record, runner=self._runner)
+                      on_progress=self._record, runner=self._runner, engine=self._engine)
         except Exception as e:  # shown on the page; the rows done so far are kept
             self.error = f"{type(e).__name__}: {e}"
         finally:
