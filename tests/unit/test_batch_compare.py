@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from structured_output import batch
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, finish
+from structured_output.runs import batch
 from structured_output.runs.batch import (
     BatchError,
     build_items,
