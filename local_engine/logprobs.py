@@ -1,0 +1,247 @@
+"""Token log probabilities, and what only a constrained decoder knows about each token: computed from
+the logits the decode loop already holds, only when a request asks (``logprobs: true``).
+
+Two distributions are in play at every step. The *model's own* comes from its raw logits. The one a
+token was *chosen from* is the model's after the engine's processing: llguidance's mask (forbidden
+tokens at -inf), the soft guards and key steering (``guards``), the repeat penalty. The standard
+OpenAI fields (``logprob``, ``top_logprobs``) describe the second, at temperature 1 whatever the
+request's sampling settings (as OpenAI's do); ``MaskInfo`` compares the two: how much of the model's
+probability the mask removed and which of its favourite tokens it forbade (the ```` ``` ```` of a
+Markdown fence, a "Sure" before the JSON).
+
+``TokenTrail`` lines the tokens up with the text the client sees: the stop scanner trims white space
+and cuts at stop strings, so each token's text is clipped to the content, and joined they are the
+content. Streaming releases text only at token boundaries, so each delta carries its own tokens.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_TOP_LOGPROBS = 20  # OpenAI's bound on the compatible route
+MAX_TOP_LOGPROBS_NATIVE = 5  # DashScope's documented range on the native API: [0, 5]
+FORBIDDEN_SHOWN = 5  # the model's own top choices checked against the mask (at least; top_logprobs if more)
+SMALL_ALLOWED = 4096  # below this many allowed tokens, work on their indices instead of the whole vocabulary
+
+
+@dataclass
+class Candidate:
+    """A token with a log probability: an alternative in ``top_logprobs`` or a forbidden choice."""
+
+    token: str
+    bytes: list[int] | None
+    logprob: float
+
+
+@dataclass
+class MaskInfo:
+    """What the grammar did at one step (JSON modes only).
+
+    ``forced``: the grammar allowed one continuation only (llguidance's forced tokens, written without
+    asking the model; ``allowed`` is then 1). ``removed``: the share of the model's own probability
+    that fell on forbidden tokens. ``overrode``: the model's own first choice was forbidden.
+    ``steered``: the engine's nudges (guards, key steering, repeat penalty) changed which allowed token
+    ranked first. ``None`` where the model was not asked (a forced token evaluated in one batch with
+    others, see ``Decoder``).
+    """
+
+    forced: bool
+    allowed: int
+    removed: float | None
+    model_logprob: float | None
+    overrode: bool | None
+    steered: bool
+    forbidden: list[Candidate] = field(default_factory=list)
+
+
+@dataclass
+class TokenLogprob:
+    """One generated token as the client sees it: its text within the content, and its numbers."""
+
+    token: str
+    bytes: list[int] | None
+    logprob: float
+    top: list[Candidate]
+    mask: MaskInfo | None = None  # None in plain mode (no grammar)
+
+
+@dataclass(frozen=True)
+class LogprobRequest:
+    """What a request asked for: ``top`` alternatives per token (0 to 20)."""
+
+    top: int = 0
+
+
+Describe = Callable[[int], tuple[str, bytes | None]]  # token id -> (text, bytes; None for a control token)
+
+
+class Scorer:
+    """Turns the logits of one step into a ``TokenLogprob`` (its text is filled in by ``TokenTrail``)."""
+
+    def __init__(self, request: LogprobRequest, describe: Describe) -> None:
+        self.top = request.top
+        self.describe = describe
+
+    def _candidate(self, token: int, logprob: float) -> Candidate:
+        text, raw = self.describe(token)
+        return Candidate(text, list(raw) if raw is not None else None, float(logprob))
+
+    def sampled(self, token: int, final: np.ndarray, raw: np.ndarray | None = None,
+                allowed: np.ndarray | None = None) -> TokenLogprob:
+        """A token chosen from ``final`` (processed logits). With a grammar, ``raw`` are the model's own
+        logits and ``allowed`` the mask that was applied."""
+        if allowed is None or raw is None:
+            lse = _logsumexp(final)
+            top = _top(final, self.top) if self.top else []
+            return self._entry(token, float(final[token]) - lse, [(t, float(final[t]) - lse) for t in top])
+        n_allowed = int(np.count_nonzero(allowed))
+        raw_max = float(raw.max())
+        e = np.exp(raw - raw_max)
+        z = float(e.sum())
+        raw_lse = raw_max + math.log(z)
+        if n_allowed <= SMALL_ALLOWED:
+            idx = np.flatnonzero(allowed)
+            sub = final[idx]
+            lse = _logsumexp(sub)
+            kept = float(e[idx].sum()) / z
+            top = idx[_top(sub, self.top)] if self.top else idx[:0]
+            steered = int(idx[int(np.argmax(raw[idx]))]) != int(idx[int(np.argmax(sub))])
+        else:
+            lse = _logsumexp(final)
+            kept = float(np.dot(e, allowed.astype(np.float32))) / z
+            top = _top(final, self.top) if self.top else np.empty(0, dtype=np.int64)
+            steered = int(np.argmax(e * allowed)) != int(np.argmax(final))
+        own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
+        forbidden = [int(t) for t in own if not allowed[t]]
+        mask = MaskInfo(
+            forced=n_allowed == 1,
+            allowed=n_allowed,
+            removed=max(0.0, 1.0 - kept),
+            model_logprob=float(raw[token]) - raw_lse,
+            overrode=bool(own.size) and not bool(allowed[own[0]]),
+            steered=steered,
+            forbidden=[self._candidate(t, float(raw[t]) - raw_lse) for t in forbidden],
+        )
+        return self._entry(token, float(final[token]) - lse, [(int(t), float(final[t]) - lse) for t in top], mask)
+
+    def forced(self, token: int, raw: np.ndarray | None) -> TokenLogprob:
+        """A token the grammar wrote without a choice: probability 1 under the grammar. With ``raw`` (the
+        model's logits at that position), what the model itself would have written there."""
+        if raw is None:
+            mask = MaskInfo(forced=True, allowed=1, removed=None, model_logprob=None, overrode=None, steered=False)
+            return self._entry(token, 0.0, [(token, 0.0)] if self.top else [], mask)
+        raw_lse = _logsumexp(raw)
+        own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
+        model_logprob = float(raw[token]) - raw_lse
+        mask = MaskInfo(
+            forced=True,
+            allowed=1,
+            removed=max(0.0, 1.0 - math.exp(model_logprob)),
+            model_logprob=model_logprob,
+            overrode=bool(own.size) and int(own[0]) != token,
+            steered=False,
+            forbidden=[self._candidate(int(t), float(raw[t]) - raw_lse) for t in own if int(t) != token],
+        )
+        return self._entry(token, 0.0, [(token, 0.0)] if self.top else [], mask)
+
+    def _entry(self, token: int, logprob: float, top: list[tuple[int, float]],
+               mask: MaskInfo | None = None) -> TokenLogprob:
+        text, raw = self.describe(token)
+        return TokenLogprob(text, list(raw) if raw is not None else None, logprob,
+                            [self._candidate(t, lp) for t, lp in top if math.isfinite(lp)], mask)
+
+
+def _logsumexp(x: np.ndarray) -> float:
+    m = float(x.max())
+    if not math.isfinite(m):
+        return m
+    return m + math.log(float(np.exp(x - m).sum()))
+
+
+def _top(x: np.ndarray, n: int) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first."""
+    n = min(n, x.shape[0])
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    idx = np.argpartition(x, -n)[-n:]
+    return idx[np.argsort(-x[idx], kind="stable")]
+
+
+@dataclass
+class _Span:
+    entry: TokenLogprob
+    start: int  # offsets in the decoded text of all generated tokens (before trimming and stops)
+    end: int
+
+
+class TokenTrail:
+    """Generated tokens with their place in the decoded text, lined up with the text the client sees.
+
+    The stop scanner's output is a contiguous slice of the decoded text: it starts after the leading
+    white space it trims (``trim``) and ends where a stop string or trailing white space begins. Each
+    token's text is its part of that slice (a token holding half of a UTF-8 character has none; the
+    next one completes it), so the tokens join up to the content.
+    """
+
+    def __init__(self, *, trim: bool) -> None:
+        self.trim = trim
+        self._spans: list[_Span] = []
+        self._decoded: list[str] = []
+        self._length = 0
+        self._lead: int | None = None  # characters trimmed before the content (known once it starts)
+        self._released = 0  # content characters given out
+        self._sent = 0  # spans given out
+        self.given: list[TokenLogprob] = []  # the tokens of the content given out so far
+
+    def add(self, entry: TokenLogprob, text: str) -> None:
+        """A token and the characters the incremental UTF-8 decoder produced for it."""
+        start = self._length
+        self._length += len(text)
+        self._decoded.append(text)
+        self._spans.append(_Span(entry, start, self._length))
+
+    def extend_last(self, text: str) -> None:
+        """Characters the decoder gives out at the very end (an incomplete UTF-8 sequence)."""
+        if self._spans and text:
+            self._spans[-1].end += len(text)
+            self._length += len(text)
+            self._decoded.append(text)
+
+    def release(self, content: str, *, final: bool = False) -> tuple[str, list[TokenLogprob]]:
+        """Given the content the scanner has let out so far, the new text and the tokens it is made of:
+        up to the last token boundary inside it, or all of it when ``final``."""
+        if self._lead is None:
+            if not content and not final:
+                return "", []
+            joined = "".join(self._decoded)
+            self._lead = len(joined) - len(joined.lstrip()) if self.trim else 0
+        lead = self._lead
+        limit = lead + len(content)
+        start = self._sent
+        n = start
+        while n < len(self._spans):
+            s = self._spans[n]
+            inside = s.end > s.start or s.start < limit  # a token with no text of its own waits for the next
+            if not final and not (s.end <= limit and inside):
+                break
+            n += 1
+        self._sent = n
+        cut = limit if final else max(lead + self._released, self._spans[n - 1].end if n > start else 0)
+        text = content[self._released:cut - lead]
+        out: list[TokenLogprob] = []
+        for s in self._spans[start:n]:
+            a, b = max(s.start, lead), min(s.end, limit)
+            if b < a or (b == a and not (s.start == s.end and lead <= s.start < limit)):
+                continue  # trimmed away, or after the stop
+            entry = s.entry
+            entry.token = content[a - lead:b - lead]
+            if (a, b) != (s.start, s.end):  # clipped by trimming or a stop string
+                entry.bytes = list(entry.token.encode("utf-8"))
+            out.append(entry)
+        self.given += out
+        self._released = max(self._released, cut - lead)
+        return text, out
