@@ -46,8 +46,9 @@ def _shown(text: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    """A token's text in a tooltip: escaped, with white space spelled out."""
-    spelled = text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    """A token's text in a tooltip: escaped, with white space spelled out (a space as ␣)."""
+    spelled = (text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+               .replace(" ", "␣"))
     return html.escape(spelled) if spelled else '<span class="tv-muted">(part of a character)</span>'
 
 
@@ -81,8 +82,9 @@ def _tooltip(t: Token, has_mask: bool) -> str:
             lines.append('<div class="tv-muted">the engine\'s nudges (key steering, runaway guards, repeat penalty) '
                          "changed which allowed token came first</div>")
     if t.alternatives and not (g is not None and g.forced):
-        lines.append(f'<div class="tv-sub">alternatives ({"under the grammar" if g is not None else "top"} '
-                     f'{len(t.alternatives)})</div><table>{_alt_rows(t.alternatives, t.text)}</table>')
+        where = "allowed by the grammar" if g is not None else "the most likely"
+        lines.append(f'<div class="tv-sub">alternatives: {len(t.alternatives)} {where}</div>'
+                     f"<table>{_alt_rows(t.alternatives, t.text)}</table>")
     if t.forbidden:
         lines.append('<div class="tv-sub">forbidden by the grammar (the model\'s own probability)</div>'
                      f"<table>{_alt_rows(t.forbidden, t.text)}</table>")
@@ -99,7 +101,7 @@ def strip_html(strip: TokenStrip, *, dark: bool = False, key: str = "tokens") ->
     scope = f"tv-{html.escape(key)}"
     css = f"""
 .{scope} {{ font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 0.86rem;
-  line-height: 1.9; white-space: pre-wrap; word-break: break-word; padding-bottom: 12rem; }}
+  line-height: 1.9; white-space: pre-wrap; word-break: break-word; padding-bottom: 0.5rem; }}
 .{scope} .tv-tok {{ position: relative; border-radius: 3px; padding: 0.1rem 0.05rem; margin: 0 1px;
   outline: none; cursor: help; box-decoration-break: clone; -webkit-box-decoration-break: clone; }}
 .{scope} .tv-tok.tv-overrode {{ box-shadow: inset 0 -2px 0 {c['forbid']}; }}
