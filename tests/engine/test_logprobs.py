@@ -19,9 +19,11 @@ MODES: dict[str, dict[str, Any] | None] = {"plain": None, "json_object": {"type"
                                            "json_schema": USER_FORMAT}
 
 
-def _create(oai: openai.OpenAI, mode: str, **kw: Any) -> Any:
+def _create(oai: openai.OpenAI, mode: str, max_tokens: int = 12, **kw: Any) -> Any:
+    """A short answer (the length does not matter here); a generous timeout for a loaded machine."""
     extra = {"response_format": MODES[mode]} if MODES[mode] else {}
-    return oai.chat.completions.create(model="qwen-plus", messages=ALEX_MESSAGES, max_tokens=40, **extra, **kw)
+    return oai.with_options(timeout=600).chat.completions.create(
+        model="qwen-plus", messages=ALEX_MESSAGES, max_tokens=max_tokens, **extra, **kw)
 
 
 def _grammar(entry: Any) -> dict[str, Any] | None:
@@ -95,12 +97,12 @@ def test_compatible_logprobs_streamed(oai: openai.OpenAI, mode: str) -> None:
 
 
 def test_logprobs_off_by_default(oai: openai.OpenAI) -> None:
-    completion = _create(oai, "json_object", max_tokens=8)
+    completion = _create(oai, "json_object", max_tokens=4)
     assert completion.choices[0].logprobs is None
 
 
 def test_top_logprobs_zero_gives_the_chosen_token_only(oai: openai.OpenAI) -> None:
-    completion = _create(oai, "json_object", logprobs=True, max_tokens=8)
+    completion = _create(oai, "json_object", logprobs=True, max_tokens=4)
     entries = completion.choices[0].logprobs.content
     assert entries and all(e.top_logprobs == [] for e in entries)
     assert all(_grammar(e) is not None for e in entries)
@@ -123,7 +125,7 @@ def test_native_logprobs(ds: Any) -> None:
     """DashScope's native parameters (``logprobs``, ``top_logprobs`` 0..5); the answer in
     ``output.choices[0].logprobs.content``, as DashScope's SDKs read it."""
     r = ds.Generation.call(api_key="sk-local", model="qwen-plus", messages=ALEX_MESSAGES, result_format="message",
-                           response_format={"type": "json_object"}, logprobs=True, top_logprobs=5, max_tokens=40)
+                           response_format={"type": "json_object"}, logprobs=True, top_logprobs=5, max_tokens=12)
     assert r.status_code == 200, r.message
     choice = r.output.choices[0]
     entries = choice["logprobs"]["content"]
@@ -134,7 +136,7 @@ def test_native_logprobs(ds: Any) -> None:
 def test_native_logprobs_streamed_incremental(ds: Any) -> None:
     responses = ds.Generation.call(api_key="sk-local", model="qwen-plus", messages=ALEX_MESSAGES,
                                    result_format="message", stream=True, incremental_output=True,
-                                   logprobs=True, top_logprobs=1, max_tokens=30)
+                                   logprobs=True, top_logprobs=1, max_tokens=12)
     text, tokens = "", []
     for r in responses:
         assert r.status_code == 200, r.message
