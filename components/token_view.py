@@ -66,7 +66,7 @@ def _tooltip(t: Token, has_mask: bool) -> str:
     g = t.grammar
     if g is not None and g.forced and g.model_logprob is None:
         lines.append('<div>The grammar allowed only this text here; the decoder wrote it without asking the model '
-                     '(in one batch with the token before it).</div>')
+                     '(forced tokens go to the model in one batch, unscored).</div>')
     else:
         lines.append(f"<div>probability {_pct(t.prob)}" + (" under the grammar" if g is not None else "") + "</div>")
     if g is not None:

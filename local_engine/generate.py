@@ -181,12 +181,13 @@ class Decoder:
         trail = TokenTrail(trim=settings.trim) if scorer is not None else None
         started = time.perf_counter()
         if scorer is not None and forced:
-            # The model's view of the forced opening ('{' where it would have opened a ``` fence): the
-            # prompt's last logits, then the forced tokens' own rows.
+            # The model's view of the forced opening ('{' where it would have opened a ``` fence) costs
+            # nothing: the prompt's last logits. The rest of a forced run is written without asking it.
             self._eval_prompt(prompt, stats, cancel)
-            opening = [self._logits(), *self._eval_rows(forced)[:-1]]
+            opening = self._logits()
+            self.llm.eval(forced)
             self._cached.extend(forced)
-            forced_entries = [scorer.forced(t, row) for t, row in zip(forced, opening, strict=True)]
+            forced_entries = [scorer.forced(forced[0], opening), *(scorer.forced(t, None) for t in forced[1:])]
         else:
             self._eval_prompt(prompt + forced, stats, cancel)
             forced_entries = []
@@ -260,20 +261,17 @@ class Decoder:
             # call for several tokens is what lets constrained decoding keep up with unconstrained.
             batch = [token, *self._forced(matcher, max_tokens - len(generated) - 1)]
             entries: list[TokenLogprob] | None = None
-            evaluated = False
             if scorer is not None:
+                # Forced tokens are not asked about: the model's row for each would cost its output layer
+                # (most of a token's decoding for this model) once more.
                 t0 = time.perf_counter()
-                entries = [scorer.sampled(token, logits, raw, self._allowed if matcher is not None else None)]
-                if len(batch) > 1:  # the model's rows for the forced tokens, from the same batch
-                    rows = self._eval_rows(batch)
-                    self._cached.extend(batch)
-                    evaluated = True
-                    entries += [scorer.forced(t, row) for t, row in zip(batch[1:], rows, strict=False)]
+                entries = [scorer.sampled(token, logits, raw, self._allowed if matcher is not None else None),
+                           *(scorer.forced(t, None) for t in batch[1:])]
                 stats.logprob_seconds += time.perf_counter() - t0
             if take(batch, entries):
                 finish = "stop"
                 break
-            if len(generated) < max_tokens and not evaluated:
+            if len(generated) < max_tokens:
                 self.llm.eval(batch)
                 self._cached.extend(batch)
         if not scanner.hit:
@@ -312,24 +310,6 @@ class Decoder:
         """A copy of the logits after the last evaluated token."""
         return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1),
                                      shape=(self.model.n_vocab,)).copy()
-
-    def _eval_rows(self, tokens: list[int]) -> list[np.ndarray]:
-        """Evaluate ``tokens`` as ``Llama.eval`` does, keeping the logits of every position (row ``i``
-        predicts the token after ``tokens[i]``): the model's view of tokens the grammar forced. Asked for
-        with log probabilities only; each row costs the model's output layer once more."""
-        llm = self.llm
-        rows: list[np.ndarray] = []
-        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
-        for i in range(0, len(tokens), llm.n_batch):
-            chunk = tokens[i:i + llm.n_batch]
-            n_past = llm.n_tokens
-            llm._batch.set_batch(batch=chunk, n_past=n_past, logits_all=True)
-            llm._ctx.decode(llm._batch)
-            llm.input_ids[n_past:n_past + len(chunk)] = chunk
-            llm.n_tokens += len(chunk)
-            rows += [np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(llm.ctx, j),
-                                           shape=(self.model.n_vocab,)).copy() for j in range(len(chunk))]
-        return rows
 
     def _eval_prompt(self, prompt: list[int], stats: Stats, cancel: threading.Event | None) -> None:
         """Evaluate what the KV cache does not already hold (at least the last token, for fresh logits)."""

@@ -80,51 +80,71 @@ Describe = Callable[[int], tuple[str, bytes | None]]  # token id -> (text, bytes
 
 
 class Scorer:
-    """Turns the logits of one step into a ``TokenLogprob`` (its text is filled in by ``TokenTrail``)."""
+    """Turns the logits of one step into a ``TokenLogprob`` (its text is filled in by ``TokenTrail``).
+
+    Cheap by construction (it runs on every token when asked for): one ``exp`` over the vocabulary per
+    step, into a reused buffer; the distribution the token was chosen from is the model's own, corrected
+    at the few tokens the engine changed (the mask's forbidden ones, the nudged ones); top choices come
+    from the tokens near the maximum, with a full partition only when too few are near it.
+    """
 
     def __init__(self, request: LogprobRequest, describe: Describe) -> None:
         self.top = request.top
         self.describe = describe
+        self._buf: np.ndarray | None = None
 
     def _candidate(self, token: int, logprob: float) -> Candidate:
         text, raw = self.describe(token)
         return Candidate(text, list(raw) if raw is not None else None, float(logprob))
 
+    def _exp(self, x: np.ndarray, shift: float) -> np.ndarray:
+        """``exp(x - shift)`` into the reused buffer."""
+        if self._buf is None or self._buf.shape != x.shape:
+            self._buf = np.empty_like(x, dtype=np.float32)
+        np.subtract(x, shift, out=self._buf)
+        return np.exp(self._buf, out=self._buf)
+
     def sampled(self, token: int, final: np.ndarray, raw: np.ndarray | None = None,
                 allowed: np.ndarray | None = None) -> TokenLogprob:
         """A token chosen from ``final`` (processed logits). With a grammar, ``raw`` are the model's own
         logits and ``allowed`` the mask that was applied."""
-        if allowed is None or raw is None:
-            lse = _logsumexp(final)
-            top = _top(final, self.top) if self.top else []
-            return self._entry(token, float(final[token]) - lse, [(t, float(final[t]) - lse) for t in top])
-        n_allowed = int(np.count_nonzero(allowed))
-        raw_max = float(raw.max())
-        e = np.exp(raw - raw_max)
+        if allowed is None or raw is None:  # no grammar: the processed logits are all there is
+            m = float(final.max())
+            lse = m + math.log(float(self._exp(final, m).sum()))
+            top = _top(final, self.top)
+            return self._entry(token, float(final[token]) - lse, [(int(t), float(final[t]) - lse) for t in top])
+        m = float(raw.max())
+        e = self._exp(raw, m)
         z = float(e.sum())
-        raw_lse = raw_max + math.log(z)
-        if n_allowed <= SMALL_ALLOWED:
+        raw_lse = m + math.log(z)
+        n_allowed = int(np.count_nonzero(allowed))
+        if n_allowed <= SMALL_ALLOWED:  # inside JSON's structure: work on the allowed tokens themselves
             idx = np.flatnonzero(allowed)
             sub = final[idx]
             lse = _logsumexp(sub)
-            kept = float(e[idx].sum()) / z
-            top = idx[_top(sub, self.top)] if self.top else idx[:0]
+            removed_mass = 1.0 - float(e[idx].sum()) / z
+            top = idx[_top(sub, self.top)]
             steered = int(idx[int(np.argmax(raw[idx]))]) != int(idx[int(np.argmax(sub))])
-        else:
-            lse = _logsumexp(final)
-            kept = float(np.dot(e, allowed.astype(np.float32))) / z
-            top = _top(final, self.top) if self.top else np.empty(0, dtype=np.int64)
-            steered = int(np.argmax(e * allowed)) != int(np.argmax(final))
+        else:  # inside a string: almost everything allowed; correct the model's own sum where tokens changed
+            changed = np.flatnonzero(final != raw)  # the forbidden ones (-inf) and the nudged ones
+            nudged = changed[allowed[changed]]
+            removed_mass = float(e[changed[~allowed[changed]]].sum()) / z
+            kept = z * (1.0 - removed_mass)
+            if nudged.size:
+                kept += float(np.exp(final[nudged].astype(np.float64) - m).sum() - e[nudged].astype(np.float64).sum())
+            lse = m + math.log(kept) if kept > 0 else _logsumexp(final)
+            top = _top_processed(final, raw, allowed, nudged, self.top)
+            first = _top_processed(raw, raw, allowed, nudged[:0], 1)
+            steered = bool(first.size) and int(first[0]) != int(np.argmax(final))
         own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
-        forbidden = [int(t) for t in own if not allowed[t]]
         mask = MaskInfo(
             forced=n_allowed == 1,
             allowed=n_allowed,
-            removed=max(0.0, 1.0 - kept),
+            removed=min(1.0, max(0.0, removed_mass)),
             model_logprob=float(raw[token]) - raw_lse,
             overrode=bool(own.size) and not bool(allowed[own[0]]),
             steered=steered,
-            forbidden=[self._candidate(t, float(raw[t]) - raw_lse) for t in forbidden],
+            forbidden=[self._candidate(int(t), float(raw[t]) - raw_lse) for t in own if not allowed[t]],
         )
         return self._entry(token, float(final[token]) - lse, [(int(t), float(final[t]) - lse) for t in top], mask)
 
@@ -134,7 +154,8 @@ class Scorer:
         if raw is None:
             mask = MaskInfo(forced=True, allowed=1, removed=None, model_logprob=None, overrode=None, steered=False)
             return self._entry(token, 0.0, [(token, 0.0)] if self.top else [], mask)
-        raw_lse = _logsumexp(raw)
+        m = float(raw.max())
+        raw_lse = m + math.log(float(self._exp(raw, m).sum()))
         own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
         model_logprob = float(raw[token]) - raw_lse
         mask = MaskInfo(
@@ -155,6 +176,9 @@ class Scorer:
                             [self._candidate(t, lp) for t, lp in top if math.isfinite(lp)], mask)
 
 
+NEAR = 16.0  # nats below the maximum searched first for the top choices (e^-16: one in nine million)
+
+
 def _logsumexp(x: np.ndarray) -> float:
     m = float(x.max())
     if not math.isfinite(m):
@@ -163,12 +187,34 @@ def _logsumexp(x: np.ndarray) -> float:
 
 
 def _top(x: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest values, largest first."""
+    """Indices of the ``n`` largest values, largest first (exact: the near-maximum ones first)."""
     n = min(n, x.shape[0])
     if n <= 0:
         return np.empty(0, dtype=np.int64)
-    idx = np.argpartition(x, -n)[-n:]
+    near = np.flatnonzero(x >= x.max() - NEAR)
+    idx = near if near.size >= n else np.argpartition(x, -n)[-n:]
+    if idx.size > n:
+        idx = idx[np.argpartition(x[idx], -n)[-n:]]
     return idx[np.argsort(-x[idx], kind="stable")]
+
+
+def _top_processed(final: np.ndarray, raw: np.ndarray, allowed: np.ndarray, nudged: np.ndarray,
+                   n: int) -> np.ndarray:
+    """The ``n`` allowed tokens with the highest ``final`` values, found among the allowed tokens near the
+    raw maximum plus the nudged ones (a token not nudged has its raw value); a full pass if too few."""
+    if n <= 0:
+        return np.empty(0, dtype=np.int64)
+    near = np.flatnonzero(raw >= raw.max() - NEAR)
+    near = near[allowed[near]]
+    if near.size < n:
+        return _top(final, n)
+    cand = np.union1d(near, nudged) if nudged.size else near
+    # exact unless an allowed token below the near set outranks the n-th candidate
+    best = cand[np.argsort(-final[cand], kind="stable")][:n]
+    floor = float(final[best[-1]]) if best.size else -math.inf
+    if floor < float(raw.max()) - NEAR:
+        return _top(final, n)
+    return best
 
 
 @dataclass
