@@ -111,13 +111,16 @@ class Scorer:
         if allowed is None or raw is None:  # no grammar: the processed logits are all there is
             m = float(final.max())
             lse = m + math.log(float(self._exp(final, m).sum()))
-            top = _top(final, self.top)
+            top = _top(final, self.top, m)
             return self._entry(token, float(final[token]) - lse, [(int(t), float(final[t]) - lse) for t in top])
         m = float(raw.max())
         e = self._exp(raw, m)
         z = float(e.sum())
         raw_lse = m + math.log(z)
         n_allowed = int(np.count_nonzero(allowed))
+        want = max(FORBIDDEN_SHOWN, self.top)
+        near = _near(raw, m, want)  # the model's likeliest tokens, a superset of its top ``want``
+        own = _top(raw, want, m, near)
         if n_allowed <= SMALL_ALLOWED:  # inside JSON's structure: work on the allowed tokens themselves
             idx = np.flatnonzero(allowed)
             sub = final[idx]
@@ -133,10 +136,9 @@ class Scorer:
             if nudged.size:
                 kept += float(np.exp(final[nudged].astype(np.float64) - m).sum() - e[nudged].astype(np.float64).sum())
             lse = m + math.log(kept) if kept > 0 else _logsumexp(final)
-            top = _top_processed(final, raw, allowed, nudged, self.top)
-            first = _top_processed(raw, raw, allowed, nudged[:0], 1)
+            top = _top_processed(final, raw, near, allowed, nudged, self.top)
+            first = _top_processed(raw, raw, near, allowed, nudged[:0], 1)
             steered = bool(first.size) and int(first[0]) != int(np.argmax(final))
-        own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
         mask = MaskInfo(
             forced=n_allowed == 1,
             allowed=n_allowed,
@@ -156,7 +158,7 @@ class Scorer:
             return self._entry(token, 0.0, [(token, 0.0)] if self.top else [], mask)
         m = float(raw.max())
         raw_lse = m + math.log(float(self._exp(raw, m).sum()))
-        own = _top(raw, max(FORBIDDEN_SHOWN, self.top))
+        own = _top(raw, max(FORBIDDEN_SHOWN, self.top), m)
         model_logprob = float(raw[token]) - raw_lse
         mask = MaskInfo(
             forced=True,
@@ -176,7 +178,7 @@ class Scorer:
                             [self._candidate(t, lp) for t, lp in top if math.isfinite(lp)], mask)
 
 
-NEAR = 16.0  # nats below the maximum searched first for the top choices (e^-16: one in nine million)
+NEAR = (8.0, 16.0)  # nats below the maximum searched for the top choices, the narrow band first
 
 
 def _logsumexp(x: np.ndarray) -> float:
@@ -186,33 +188,46 @@ def _logsumexp(x: np.ndarray) -> float:
     return m + math.log(float(np.exp(x - m).sum()))
 
 
-def _top(x: np.ndarray, n: int) -> np.ndarray:
-    """Indices of the ``n`` largest values, largest first (exact: the near-maximum ones first)."""
+def _near(x: np.ndarray, m: float, n: int) -> np.ndarray | None:
+    """Indices of the values within a band below the maximum ``m`` holding at least ``n`` of them (the
+    narrowest such band), or None when even the widest holds fewer."""
+    for band in NEAR:
+        idx = np.flatnonzero(x >= m - band)
+        if idx.size >= n:
+            return idx
+    return None
+
+
+def _top(x: np.ndarray, n: int, m: float | None = None, near: np.ndarray | None = None) -> np.ndarray:
+    """Indices of the ``n`` largest values, largest first: exact, from the near-maximum ones when they
+    are enough (``near``, or found here), else from a partition of everything."""
     n = min(n, x.shape[0])
     if n <= 0:
         return np.empty(0, dtype=np.int64)
-    near = np.flatnonzero(x >= x.max() - NEAR)
-    idx = near if near.size >= n else np.argpartition(x, -n)[-n:]
+    if near is None or near.size < n:
+        near = _near(x, float(x.max()) if m is None else m, n)
+    idx = near if near is not None else np.argpartition(x, -n)[-n:]
     if idx.size > n:
         idx = idx[np.argpartition(x[idx], -n)[-n:]]
     return idx[np.argsort(-x[idx], kind="stable")]
 
 
-def _top_processed(final: np.ndarray, raw: np.ndarray, allowed: np.ndarray, nudged: np.ndarray,
-                   n: int) -> np.ndarray:
-    """The ``n`` allowed tokens with the highest ``final`` values, found among the allowed tokens near the
-    raw maximum plus the nudged ones (a token not nudged has its raw value); a full pass if too few."""
+def _top_processed(final: np.ndarray, raw: np.ndarray, near: np.ndarray | None, allowed: np.ndarray,
+                   nudged: np.ndarray, n: int) -> np.ndarray:
+    """The ``n`` allowed tokens with the highest ``final`` values, found among the allowed ones of ``near``
+    (the model's likeliest, a band below its maximum) and the nudged ones: a token not nudged has its raw
+    value, so outside ``near`` it is below the band. A full pass if that is not enough."""
     if n <= 0:
         return np.empty(0, dtype=np.int64)
-    near = np.flatnonzero(raw >= raw.max() - NEAR)
-    near = near[allowed[near]]
-    if near.size < n:
+    if near is None:
         return _top(final, n)
-    cand = np.union1d(near, nudged) if nudged.size else near
-    # exact unless an allowed token below the near set outranks the n-th candidate
-    best = cand[np.argsort(-final[cand], kind="stable")][:n]
-    floor = float(final[best[-1]]) if best.size else -math.inf
-    if floor < float(raw.max()) - NEAR:
+    cand = near[allowed[near]]
+    if nudged.size:
+        cand = np.union1d(cand, nudged)
+    if cand.size < n:
+        return _top(final, n)
+    best = cand[np.argsort(-final[cand], kind="stable")[:n]]
+    if float(final[best[-1]]) < float(raw[near].min()):  # a token outside the band might outrank it
         return _top(final, n)
     return best
 

@@ -152,7 +152,7 @@ def test_native_logprobs_streamed_incremental(ds: Any) -> None:
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"logprobs": True, "top_logprobs": 6, "result_format": "message"}, "parameters.top_logprobs"),
-    ({"logprobs": True, "result_format": "text"}, "parameters.logprobs"),
+    ({"logprobs": True, "result_format": "text"}, "parameters.result_format"),
 ])
 def test_native_logprobs_bad_values(local_engine_url: str, params: dict[str, Any], field: str) -> None:
     r = httpx.post(f"{local_engine_url}/api/v1/services/aigc/text-generation/generation", timeout=60,
