@@ -38,6 +38,7 @@ from local_engine.engine import Engine  # noqa: E402
 from local_engine.errors import EngineError, UnfinishedJson  # noqa: E402
 from local_engine.generate import Settings, Stats  # noqa: E402
 from local_engine.grammar import JSON_OBJECT_SCHEMA, GrammarError  # noqa: E402
+from local_engine.logprobs import LogprobRequest  # noqa: E402
 
 DEFAULT_SAMPLE = ROOT.parent / "shared" / "jsonschemabench-sample"
 GETTING_STARTED = [
@@ -84,6 +85,7 @@ def main() -> None:
     port = _serve(engine)
     ttft = _time_to_first_token(port)
     speed = _speed(engine, args.rounds, args.speed_tokens)
+    logprob_cost = _logprobs_overhead(engine, args.rounds, args.speed_tokens)
     compile_s = _compile_times(engine)
     bench = _jsonschemabench(engine, args.sample_dir, args.gen, args.gen_max_tokens)
 
@@ -91,6 +93,8 @@ def main() -> None:
     _target("time to first token, getting-started request (cold prompt)", f"{ttft:.3f} s", ttft < 0.5, "< 0.5 s")
     for mode in ("json_object", "json_object+keys", "json_schema"):
         _target(f"{mode} tokens/s vs unconstrained", f"{speed[mode]:.2f}x", speed[mode] >= 0.9, ">= 0.9x")
+    for mode, ratio in logprob_cost.items():
+        _target(f"{mode} decode time with logprobs (top 5) vs without", f"{ratio:.2f}x", ratio <= 1.1, "<= 1.10x")
     if bench:
         share, valid, not_json = bench
         _target("JSONSchemaBench sample schemas that compile", f"{share:.1%}", share >= 0.95, ">= 95%")
@@ -184,6 +188,41 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
             line += (f", {ratio:.2f}x unconstrained (median of paired rounds; fastest runs: {best:.2f}x); "
                      f"mask {mask_ms:.2f} ms/token (llguidance {llg_ms:.2f} ms, the rest applying it to 262k logits)")
         print(line)
+    return ratios
+
+
+def _logprobs_overhead(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
+    """Decode seconds per token with ``logprobs`` (top 5, and the grammar's view of every token) over
+    without, per mode, paired round by round on the same prompt (issue 16: at most 10% more)."""
+    assert engine.decoder is not None and engine.grammars is not None
+    req = _request(ORDER_SYSTEM, ORDER_USER, "json_schema", ORDER_SCHEMA)
+    job = engine.accept(req)
+    engine.build(job)
+    prompt = job.prompt_tokens
+    modes = ("none", "json_object", "json_schema")
+    runs: dict[str, dict[bool, list[Stats]]] = {m: {False: [], True: []} for m in modes}
+    for _ in range(rounds):
+        for mode, per in runs.items():
+            for on in (False, True):
+                matcher = None
+                if mode == "json_object":
+                    matcher = engine.grammars.json_object()
+                elif mode == "json_schema":
+                    matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
+                settings = Settings(max_tokens=max_tokens, logprobs=LogprobRequest(5) if on else None)
+                per[on].append(engine.decoder.generate(prompt, matcher, settings)[1])
+    print(f"\n== logprobs overhead (top_logprobs 5 + grammar view), {rounds} interleaved rounds, "
+          f"up to {max_tokens} tokens ==")
+    ratios: dict[str, float] = {}
+    for mode, per in runs.items():
+        def per_token(s: Stats) -> float:
+            return s.decode_seconds / max(1, s.completion_tokens)
+        paired = [per_token(on) / per_token(off) for off, on in zip(per[False], per[True], strict=True)]
+        ratios[mode] = statistics.median(paired)
+        lp_ms = 1000 * sum(s.logprob_seconds for s in per[True]) / max(1, sum(s.completion_tokens for s in per[True]))
+        print(f"{mode:12s} {1000 * statistics.median(map(per_token, per[False])):6.1f} ms/token without, "
+              f"{1000 * statistics.median(map(per_token, per[True])):6.1f} with: {ratios[mode]:.2f}x (median of paired "
+              f"rounds); logprobs {lp_ms:.2f} ms/token (scoring, and the model's rows for forced tokens)")
     return ratios
 
 

@@ -6,8 +6,12 @@ import streamlit as st
 
 from components import state
 from structured_output.catalog import ModelInfo
+from structured_output.tokens import TOP_LOGPROBS
 
 THINKING_LABELS = {"default": "server default", "on": "on", "off": "off"}
+LOGPROBS_HELP = (f"Sends logprobs: true and top_logprobs: {TOP_LOGPROBS}, and shows the answer token by token with "
+                 "its probability and alternatives. On the local engine it also shows what the grammar did to "
+                 "each token. Not part of the exported code.")
 
 
 def parameters(info: ModelInfo, mode: str) -> None:
@@ -37,3 +41,5 @@ def parameters(info: ModelInfo, mode: str) -> None:
         st.caption("This model has no thinking mode.")
     st.toggle("Stream the output", key=state.STREAM, persist_state="session",
               help="Show the answer as it arrives; also measures the time to the first token.")
+    st.toggle("Token view (logprobs)", key=state.LOGPROBS, persist_state="session",
+              help=LOGPROBS_HELP)

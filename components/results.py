@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import connection, state
+from components import connection, state, token_view
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
 from structured_output.local import EngineStatus
@@ -231,6 +231,10 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
     with col_valid, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_validation"):
         validation_panel(r, entry.request)
     facts_line(r)
+    if entry.request.logprobs:
+        with st.container(border=True, key=f"{key}_tokens"):
+            st.markdown("**Tokens**")
+            token_view.token_panel(r, entry.request, key)
     validation_table(r)
     if r.reasoning:
         with st.expander("Reasoning (thinking output)"):

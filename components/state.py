@@ -49,6 +49,7 @@ SET_MAX_TOKENS = "req.set_max_tokens"
 MAX_TOKENS = "req.max_tokens"
 THINKING = "req.thinking"  # "default" | "on" | "off"
 STREAM = "req.stream"
+LOGPROBS = "req.logprobs"  # the token view: ask for token log probabilities
 EDITOR_VERSION = "req.editor_version"  # bumped when text is loaded from outside: remounts the editors
 
 # ---------------------------------------------------------------- runs
@@ -72,8 +73,9 @@ CMP_CUSTOM_MODEL = "cmp.custom_model"
 CMP_MODE = "cmp.mode"
 CMP_SCHEMA_NAME = "cmp.schema_name"
 CMP_STRICT = "cmp.strict"
+CMP_LOGPROBS = "cmp.logprobs"
 CMP_MIRRORS = ((CMP_MODEL, MODEL), (CMP_CUSTOM_MODEL, CUSTOM_MODEL), (CMP_MODE, MODE), (CMP_SCHEMA_NAME, SCHEMA_NAME),
-               (CMP_STRICT, STRICT))
+               (CMP_STRICT, STRICT), (CMP_LOGPROBS, LOGPROBS))
 
 # ---------------------------------------------------------------- batch page
 BATCH_SOURCE = "batch.source"  # "paste" | "upload"
@@ -152,7 +154,7 @@ def defaults() -> dict[str, Any]:
         SYSTEM_PROMPT: DEFAULT_SYSTEM_PROMPT, USER_TEXT: DEFAULT_USER_TEXT, SCHEMA_TEXT: DEFAULT_SCHEMA,
         IMAGES: [], IMAGE_URL: "", IMAGE_NOTICES: [], UPLOADER_VERSION: 0,
         SET_TEMPERATURE: False, TEMPERATURE: 0.7, SET_MAX_TOKENS: False, MAX_TOKENS: 64,
-        THINKING: "default", STREAM: True, EDITOR_VERSION: 0,
+        THINKING: "default", STREAM: True, LOGPROBS: False, EDITOR_VERSION: 0,
         HISTORY: History(), CURRENT: None,
         PRESETS_SEARCH: "", PRESETS_MODE: "all", PRESETS_SECTION: "all", PRESETS_RUNS: {}, PRESETS_SAVE_TITLE: "",
         PRESETS_SAVE_DESCRIPTION: "", PRESETS_EXPORT_PICK: [], PRESETS_IMPORT_VERSION: 0, PRESETS_NOTICES: [],
@@ -250,6 +252,7 @@ def current_request() -> Request:
         enable_thinking=thinking,
         stream=bool(ss[STREAM]),
         custom_base_url=ss[CUSTOM_URL].strip(),
+        logprobs=bool(ss[LOGPROBS]),
     )
 
 
@@ -280,6 +283,7 @@ def load_request(req: Request) -> None:
         ss[MAX_TOKENS] = int(req.max_tokens)
     ss[THINKING] = {None: "default", True: "on", False: "off"}[req.enable_thinking]
     ss[STREAM] = req.stream
+    ss[LOGPROBS] = req.logprobs
     ss[EDITOR_VERSION] = ss[EDITOR_VERSION] + 1
 
 

@@ -24,6 +24,7 @@ from local_engine.chat import ChatRequest, Completion, Protocol
 from local_engine.engine import Engine, Job
 from local_engine.errors import EngineError
 from local_engine.generate import Cancelled, Stats
+from local_engine.logprobs import TokenLogprob
 from local_engine.scheduler import Ticket
 from local_engine.shapes import compatible, native
 from local_engine.shapes.common import completion_id, new_request_id
@@ -254,7 +255,7 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
     """SSE events of one generation in the request's protocol shape."""
     req = job.req
     cancel = threading.Event()
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
+    queue: asyncio.Queue[str | list[TokenLogprob] | None] = asyncio.Queue()
     loop = asyncio.get_running_loop()
     writer: _OpenAIStream | _NativeStream
     if req.protocol == "compatible":
@@ -276,23 +277,33 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
         def on_text(text: str) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, text)
 
-        task = asyncio.ensure_future(engine.generate_async(job, on_text, cancel))
+        def on_tokens(tokens: list[TokenLogprob]) -> None:  # (with logprobs) the tokens of the next text
+            loop.call_soon_threadsafe(queue.put_nowait, tokens)
+
+        task = asyncio.ensure_future(engine.generate_async(job, on_text, cancel,
+                                                           on_tokens if req.logprobs else None))
         task.add_done_callback(lambda t: (_retrieve(t), queue.put_nowait(None)))
         last_check = time.perf_counter()
+        tokens: list[TokenLogprob] = []
         while True:
             try:
-                text = await asyncio.wait_for(queue.get(), timeout=POLL_S)
+                item = await asyncio.wait_for(queue.get(), timeout=POLL_S)
             except TimeoutError:
-                text = ""
-            if text is None:
+                item = ""
+            if item is None:
                 break
-            if text:
-                yield writer.delta(text)
+            if isinstance(item, list):
+                tokens += item
+            elif item:
+                yield writer.delta(item, tokens)
+                tokens = []
             if time.perf_counter() - last_check >= POLL_S:
                 last_check = time.perf_counter()
                 if await request.is_disconnected():
                     raise ClientGone()
         completion, trace.stats = task.result()
+        if tokens:  # tokens with no text of their own at the very end
+            yield writer.delta("", tokens)
         for event in writer.finish(completion):
             yield event
     except (ClientGone, Cancelled):
@@ -329,8 +340,9 @@ class _OpenAIStream:
         return [self._event(compatible.chunk(self.req, self.id, self.created,
                                              delta={"role": "assistant", "content": ""}))]
 
-    def delta(self, text: str) -> str:
-        return self._event(compatible.chunk(self.req, self.id, self.created, delta={"content": text}))
+    def delta(self, text: str, tokens: list[TokenLogprob] | None = None) -> str:
+        return self._event(compatible.chunk(self.req, self.id, self.created, delta={"content": text},
+                                            tokens=tokens))
 
     def finish(self, c: Completion) -> list[str]:
         events = [self._event(compatible.chunk(self.req, self.id, self.created, finish_reason=c.finish_reason))]
@@ -354,10 +366,12 @@ class _NativeStream:
         self.n = 0
         self.text = ""
         self.tokens = 0
+        self.token_logprobs: list[TokenLogprob] = []
 
-    def _event(self, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int) -> str:
+    def _event(self, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int,
+               tokens: list[TokenLogprob] | None = None) -> str:
         self.n += 1
-        body = {"output": native.output(self.req, text, finish_reason),
+        body = {"output": native.output(self.req, text, finish_reason, tokens),
                 "usage": native.usage(prompt_tokens, completion_tokens),
                 "request_id": self.request_id}
         return native.sse_event(self.n, body)
@@ -365,15 +379,19 @@ class _NativeStream:
     def start(self) -> list[str]:
         return []
 
-    def delta(self, text: str) -> str:
+    def delta(self, text: str, tokens: list[TokenLogprob] | None = None) -> str:
         self.text += text
         self.tokens += 1
-        shown = text if self.req.incremental_output else self.text
-        return self._event(shown, "null", self.prompt_tokens, self.tokens)
+        self.token_logprobs += tokens or []
+        # Like the text: the delta's own tokens with incremental_output, else all of them so far.
+        if self.req.incremental_output:
+            return self._event(text, "null", self.prompt_tokens, self.tokens, tokens)
+        return self._event(self.text, "null", self.prompt_tokens, self.tokens, self.token_logprobs)
 
     def finish(self, c: Completion) -> list[str]:
-        shown = "" if self.req.incremental_output else c.text
-        return [self._event(shown, c.finish_reason, c.prompt_tokens, c.completion_tokens)]
+        if self.req.incremental_output:
+            return [self._event("", c.finish_reason, c.prompt_tokens, c.completion_tokens, [])]
+        return [self._event(c.text, c.finish_reason, c.prompt_tokens, c.completion_tokens, c.tokens)]
 
     def error(self, e: EngineError) -> str:
         self.n += 1

@@ -5,7 +5,10 @@ client used."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:
+    from local_engine.logprobs import TokenLogprob
 
 Mode = Literal["none", "json_object", "json_schema"]
 Protocol = Literal["compatible", "native"]
@@ -65,6 +68,8 @@ class ChatRequest:
     incremental_output: bool = False  # native streaming: deltas (True) or the text so far (False)
     result_format: Literal["message", "text"] = "message"  # native only
     multimodal: bool = False  # native multimodal endpoint: content comes back as [{"text": ...}]
+    logprobs: bool = False  # token log probabilities (and, under a grammar, what its mask did)
+    top_logprobs: int = 0  # alternatives per token
 
     @property
     def images(self) -> list[ImageInput]:
@@ -82,6 +87,7 @@ class Completion:
     finish_reason: FinishReason
     prompt_tokens: int
     completion_tokens: int
+    tokens: list[TokenLogprob] | None = None  # with logprobs: one per token of the text
 
     @property
     def total_tokens(self) -> int:

@@ -18,8 +18,9 @@ import llguidance
 from local_engine import echo, images, ocr, prompting, rules
 from local_engine.chat import ChatRequest, Completion
 from local_engine.errors import EngineError, UnfinishedJson
-from local_engine.generate import Decoder, OnText, PromptTooLong, Settings, Stats
+from local_engine.generate import Decoder, OnText, OnTokens, PromptTooLong, Settings, Stats
 from local_engine.grammar import Grammars
+from local_engine.logprobs import LogprobRequest
 from local_engine.model import MODEL_LABEL, LoadedModel, load
 from local_engine.scheduler import DEFAULT_MAX_WAITING, Scheduler
 from structured_output.catalog import ModelInfo, load_catalog
@@ -165,23 +166,26 @@ class Engine:
             trim=req.mode == "none",
             plan=prompt.plan,
             echo=echo.for_request(prompt.example, req),
+            logprobs=LogprobRequest(req.top_logprobs) if req.logprobs else None,
         )
 
     def generate(self, job: Job, on_text: OnText | None = None,
-                 cancel: threading.Event | None = None) -> tuple[Completion, Stats]:
+                 cancel: threading.Event | None = None, on_tokens: OnTokens | None = None) -> tuple[Completion, Stats]:
         """Run the decode loop (blocking; call it through ``run_in_executor``)."""
         assert self.decoder is not None
         text, stats = self.decoder.generate(job.prompt_tokens, job.matcher, job.settings,
-                                            on_text=on_text, cancel=cancel)
+                                            on_text=on_text, cancel=cancel, on_tokens=on_tokens)
         if job.matcher is not None and stats.finish_reason == "stop" and not stats.hit_stop and not _is_json(text):
             log.error("a %s answer stopped without being JSON: %r", job.req.mode, text[:200])
             raise UnfinishedJson("JSON Schema" if job.req.mode == "json_schema" else "JSON Object", text)
-        return Completion(text, stats.finish_reason, stats.prompt_tokens, stats.completion_tokens), stats
+        return Completion(text, stats.finish_reason, stats.prompt_tokens, stats.completion_tokens,
+                          stats.tokens), stats
 
     async def generate_async(self, job: Job, on_text: OnText | None = None,
-                             cancel: threading.Event | None = None) -> tuple[Completion, Stats]:
+                             cancel: threading.Event | None = None,
+                             on_tokens: OnTokens | None = None) -> tuple[Completion, Stats]:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, self.generate, job, on_text, cancel)
+        return await loop.run_in_executor(self._executor, self.generate, job, on_text, cancel, on_tokens)
 
 
 

@@ -27,6 +27,7 @@ import numpy as np
 from local_engine.chat import FinishReason
 from local_engine.echo import Echo, EchoBan
 from local_engine.guards import Guards, JsonShape, KeyPlan
+from local_engine.logprobs import LogprobRequest, Scorer, TokenLogprob, TokenTrail
 from local_engine.model import LoadedModel
 from local_engine.stops import StopScanner
 
@@ -62,6 +63,7 @@ class Settings:
     trim: bool = False  # drop leading/trailing whitespace (unconstrained text)
     plan: KeyPlan | None = None  # the keys to steer towards where a key is written (guards)
     echo: Echo | None = None  # the worked example's words the request does not hold: never written (echo)
+    logprobs: LogprobRequest | None = None  # token log probabilities asked for (off by default: costs time)
 
 
 @dataclass
@@ -79,6 +81,8 @@ class Stats:
     llguidance_seconds: float = 0.0  # llguidance's mask computation alone
     masked_tokens: int = 0
     hit_stop: bool = False  # ended on one of the request's stop strings (the text is cut there on purpose)
+    logprob_seconds: float = 0.0  # computing log probabilities (only when asked for)
+    tokens: list[TokenLogprob] | None = None  # one per token of the answer, when asked for
 
     @property
     def tokens_per_second(self) -> float:
@@ -86,6 +90,7 @@ class Stats:
 
 
 OnText = Callable[[str], None]
+OnTokens = Callable[[list[TokenLogprob]], None]  # the tokens of the text given to the next OnText call
 
 
 class Decoder:
@@ -116,6 +121,8 @@ class Decoder:
         self._guards = Guards(pieces)
         self.echo = EchoBan(pieces)
         self._cached: list[int] = []
+        self._allowed: np.ndarray | None = None  # the last mask applied (read for log probabilities)
+        self._described: dict[int, tuple[str, bytes | None]] = {}
 
     def _looks_special(self, token: int, piece: bytes) -> bool:
         """The rule ``llguidance.llamacpp.lltokenizer_from_vocab`` uses to prefix a token with 0xFF."""
@@ -132,6 +139,20 @@ class Decoder:
             return bytes(big[:n])
         return bytes(buf[:n])
 
+    def describe(self, token: int) -> tuple[str, bytes | None]:
+        """A token's text and bytes for a client; a control token (``<end_of_turn>``) has its name and no bytes."""
+        known = self._described.get(token)
+        if known is None:
+            piece = self._pieces[token]
+            if piece:
+                known = (piece.decode("utf-8", errors="replace"), piece)
+            else:
+                buf = (ctypes.c_char * 64)()
+                n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, True)
+                known = (bytes(buf[:max(n, 0)]).decode("utf-8", errors="replace"), None)
+            self._described[token] = known
+        return known
+
     def tokenize(self, text: str) -> list[int]:
         return list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
 
@@ -140,13 +161,15 @@ class Decoder:
         return int(self.llm.n_ctx())
 
     def generate(self, prompt: list[int], matcher: llguidance.LLMatcher | None, settings: Settings, *,
-                 on_text: OnText | None = None, cancel: threading.Event | None = None) -> tuple[str, Stats]:
+                 on_text: OnText | None = None, cancel: threading.Event | None = None,
+                 on_tokens: OnTokens | None = None) -> tuple[str, Stats]:
         """The answer text and its stats. Raises ``Cancelled`` when ``cancel`` is set midway."""
         with self._lock:
-            return self._generate(prompt, matcher, settings, on_text, cancel)
+            return self._generate(prompt, matcher, settings, on_text, cancel, on_tokens)
 
     def _generate(self, prompt: list[int], matcher: llguidance.LLMatcher | None, settings: Settings,
-                  on_text: OnText | None, cancel: threading.Event | None) -> tuple[str, Stats]:
+                  on_text: OnText | None, cancel: threading.Event | None,
+                  on_tokens: OnTokens | None = None) -> tuple[str, Stats]:
         stats = Stats(prompt_tokens=len(prompt))
         room = self.n_ctx - len(prompt)
         if room < 2:
@@ -154,8 +177,20 @@ class Decoder:
         max_tokens = min(settings.max_tokens, room - 1)
         # What the grammar forces before anything is sampled (e.g. '{"name": ') is evaluated with the prompt.
         forced = self._forced(matcher, max_tokens)
+        scorer = Scorer(settings.logprobs, self.describe) if settings.logprobs is not None else None
+        trail = TokenTrail(trim=settings.trim) if scorer is not None else None
         started = time.perf_counter()
-        self._eval_prompt(prompt + forced, stats, cancel)
+        if scorer is not None and forced:
+            # The model's view of the forced opening ('{' where it would have opened a ``` fence) costs
+            # nothing: the prompt's last logits. The rest of a forced run is written without asking it.
+            self._eval_prompt(prompt, stats, cancel)
+            opening = self._logits()
+            self.llm.eval(forced)
+            self._cached.extend(forced)
+            forced_entries = [scorer.forced(forced[0], opening), *(scorer.forced(t, None) for t in forced[1:])]
+        else:
+            self._eval_prompt(prompt + forced, stats, cancel)
+            forced_entries = []
         stats.prompt_seconds = time.perf_counter() - started
 
         rng = np.random.default_rng(settings.seed)
@@ -167,12 +202,26 @@ class Decoder:
         shape = JsonShape() if matcher is not None else None
         decode_started = time.perf_counter()
 
-        def take(tokens: list[int]) -> bool:
-            """Record and emit ``tokens``; True when the answer is complete."""
-            for token in tokens:
+        def emit(text: str) -> None:
+            """Give out text; with log probabilities, up to a token boundary, with its tokens."""
+            if trail is None:
+                if on_text is not None and text:
+                    on_text(text)
+                return
+            shown, tokens = trail.release("".join(out), final=not text)
+            if on_tokens is not None and tokens:
+                on_tokens(tokens)
+            if on_text is not None and shown:
+                on_text(shown)
+
+        def take(tokens: list[int], entries: list[TokenLogprob] | None = None) -> bool:
+            """Record and emit ``tokens`` (with their log probabilities); True when the answer is complete."""
+            for i, token in enumerate(tokens):
                 generated.append(token)
                 piece = decoder.decode(self._pieces[token])
                 written[0] = (written[0] + piece)[-64:]
+                if trail is not None and entries is not None:
+                    trail.add(entries[i], piece)
                 if shape is not None:
                     shape.feed(piece)
                 text = scanner.feed(piece)
@@ -180,18 +229,18 @@ class Decoder:
                     if stats.first_token_seconds is None:
                         stats.first_token_seconds = time.perf_counter() - started
                     out.append(text)
-                    if on_text is not None:
-                        on_text(text)
+                    emit(text)
                 if scanner.hit:
                     return True
             return matcher is not None and matcher.is_stopped()
 
-        finish: FinishReason = "stop" if take(forced) else "length"
+        finish: FinishReason = "stop" if take(forced, forced_entries) else "length"
         while finish == "length" and len(generated) < max_tokens:
             if cancel is not None and cancel.is_set():
                 raise Cancelled()
             logits = np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1),
                                            shape=(self.model.n_vocab,)).copy()
+            raw = logits.copy() if scorer is not None and matcher is not None else None
             if matcher is not None:
                 t0 = time.perf_counter()
                 stats.llguidance_seconds += self._apply_mask(matcher, logits, generated)
@@ -211,18 +260,32 @@ class Decoder:
             # Tokens the grammar now forces (a key, '": ') go into the same llama.cpp batch: one decode
             # call for several tokens is what lets constrained decoding keep up with unconstrained.
             batch = [token, *self._forced(matcher, max_tokens - len(generated) - 1)]
-            if take(batch):
+            entries: list[TokenLogprob] | None = None
+            if scorer is not None:
+                # Forced tokens are not asked about: the model's row for each would cost its output layer
+                # (most of a token's decoding for this model) once more.
+                t0 = time.perf_counter()
+                entries = [scorer.sampled(token, logits, raw, self._allowed if matcher is not None else None),
+                           *(scorer.forced(t, None) for t in batch[1:])]
+                stats.logprob_seconds += time.perf_counter() - t0
+            if take(batch, entries):
                 finish = "stop"
                 break
             if len(generated) < max_tokens:
                 self.llm.eval(batch)
                 self._cached.extend(batch)
         if not scanner.hit:
-            tail = scanner.feed(decoder.decode(b"", final=True)) + scanner.flush()
+            rest = decoder.decode(b"", final=True)
+            if trail is not None:
+                trail.extend_last(rest)
+            tail = scanner.feed(rest) + scanner.flush()
             if tail:
                 out.append(tail)
-                if on_text is not None:
-                    on_text(tail)
+                if trail is None:
+                    emit(tail)
+        if trail is not None:
+            emit("")  # the rest of the content, with every token not given out yet
+            stats.tokens = trail.given
         stats.completion_tokens = len(generated)
         stats.finish_reason = finish
         stats.hit_stop = scanner.hit
@@ -242,6 +305,11 @@ class Decoder:
         if forced and not matcher.consume_tokens(forced):
             raise RuntimeError(f"llguidance refused its own forced tokens: {matcher.get_error()}")
         return forced
+
+    def _logits(self) -> np.ndarray:
+        """A copy of the logits after the last evaluated token."""
+        return np.ctypeslib.as_array(llama_cpp.llama_get_logits_ith(self.llm.ctx, -1),
+                                     shape=(self.model.n_vocab,)).copy()
 
     def _eval_prompt(self, prompt: list[int], stats: Stats, cancel: threading.Event | None) -> None:
         """Evaluate what the KV cache does not already hold (at least the last token, for fresh logits)."""
@@ -284,6 +352,7 @@ class Decoder:
             if narrowed.any():
                 allowed = narrowed
         logits[~allowed] = -np.inf
+        self._allowed = allowed
         return took
 
     def _plain_spelling(self, matcher: llguidance.LLMatcher) -> int | None:

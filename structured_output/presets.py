@@ -241,6 +241,7 @@ class RequestFields(_Strict):
     max_tokens: int | None = Field(None, ge=1)
     enable_thinking: bool | None = None
     stream: bool = False
+    logprobs: bool = Field(False, description="open the result's Tokens view (sends logprobs)")
 
     @field_validator("json_schema")
     @classmethod
@@ -275,6 +276,7 @@ class RequestFields(_Strict):
             images=[i.to_input() for i in self.images], schema_name=self.schema_name, strict=self.strict,
             schema_text=self.schema_text, temperature=self.temperature, max_tokens=self.max_tokens,
             enable_thinking=self.enable_thinking, stream=self.stream, custom_base_url=custom_base_url,
+            logprobs=self.logprobs,
         )
 
 
@@ -559,7 +561,7 @@ def request_to_preset(req: Request, title: str, *, preset_id: str | None = None,
         "images": [_image_ref(i).model_dump(exclude_none=True) for i in req.images],
         "schema_name": req.schema_name, "strict": req.strict, "schema": schema,
         "temperature": req.temperature, "max_tokens": req.max_tokens, "enable_thinking": req.enable_thinking,
-        "stream": req.stream, "expect": expect.model_dump(exclude_none=True),
+        "stream": req.stream, "logprobs": req.logprobs, "expect": expect.model_dump(exclude_none=True),
     }
     if documented is not None:
         data["documented"] = documented.model_dump()

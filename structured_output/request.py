@@ -53,6 +53,7 @@ class Request:
     enable_thinking: bool | None = None
     stream: bool = False
     custom_base_url: str = ""
+    logprobs: bool = False  # the token view: ask for token log probabilities (sent only when on)
 
     def schema(self) -> dict[str, Any] | None:
         """The parsed schema, or None when it is empty or not JSON (``lint`` says why)."""

@@ -4,7 +4,7 @@ parsed results are compared field by field. Widgets and layout only."""
 
 import streamlit as st
 
-from components import compare_view, editors, findings, picker, state
+from components import compare_view, editors, findings, params, picker, state
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
@@ -41,6 +41,7 @@ with col_schema:
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=8, max_lines=14,
                        annotations=editors.annotations_for(schema_lint))
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode_for_lint)
+    st.toggle("Token view (logprobs)", key=state.CMP_LOGPROBS, help=params.LOGPROBS_HELP)
 
 for local_key, shared_key in state.CMP_MIRRORS:
     state.mirror_out(local_key, shared_key)

@@ -8,6 +8,8 @@ from typing import Any
 
 from local_engine.chat import ChatRequest, Completion, ImageInput, Message, Part
 from local_engine.errors import bad_request
+from local_engine.logprobs import TokenLogprob
+from local_engine.shapes import logprobs as token_logprobs
 from local_engine.shapes.common import parse_response_format
 from local_engine.shapes.fields import (
     get_bool,
@@ -40,6 +42,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     include_usage = bool(get_bool(stream_options, "include_usage", "stream_options.include_usage"))
     if body.get("stream_options") is not None and not stream:
         raise bad_request("`stream_options` is only allowed when `stream` is true.", "stream_options")
+    logprobs, top_logprobs = token_logprobs.parse(body, "", native=False)
     return ChatRequest(
         protocol="compatible",
         model=model.strip(),
@@ -58,6 +61,8 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         enable_thinking=get_bool(body, "enable_thinking", "enable_thinking"),
         stream=stream,
         include_usage=include_usage,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
     )
 
 
@@ -129,7 +134,7 @@ def response(req: ChatRequest, c: Completion, completion_id: str) -> dict[str, A
             "message": {"role": "assistant", "content": c.text},
             "finish_reason": c.finish_reason,
             "index": 0,
-            "logprobs": None,
+            "logprobs": token_logprobs.choice_logprobs(req, c.tokens),
         }],
         "object": "chat.completion",
         "usage": usage(c),
@@ -141,8 +146,10 @@ def response(req: ChatRequest, c: Completion, completion_id: str) -> dict[str, A
 
 
 def chunk(req: ChatRequest, completion_id: str, created: int, *, delta: dict[str, Any] | None = None,
-          finish_reason: str | None = None, usage_of: Completion | None = None) -> dict[str, Any]:
-    """One ``chat.completion.chunk``; with ``usage_of`` it is the final usage chunk (no choices)."""
+          finish_reason: str | None = None, usage_of: Completion | None = None,
+          tokens: list[TokenLogprob] | None = None) -> dict[str, Any]:
+    """One ``chat.completion.chunk``; with ``usage_of`` it is the final usage chunk (no choices). With
+    logprobs, a content chunk carries the tokens of its text."""
     body: dict[str, Any] = {
         "id": completion_id,
         "object": "chat.completion.chunk",
@@ -155,7 +162,8 @@ def chunk(req: ChatRequest, completion_id: str, created: int, *, delta: dict[str
     if usage_of is not None:
         body["usage"] = usage(usage_of)
     else:
-        body["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish_reason, "logprobs": None}]
+        logprobs = token_logprobs.content(tokens) if req.logprobs and tokens is not None else None
+        body["choices"] = [{"index": 0, "delta": delta or {}, "finish_reason": finish_reason, "logprobs": logprobs}]
     return body
 
 

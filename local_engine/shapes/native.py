@@ -9,6 +9,8 @@ from typing import Any
 
 from local_engine.chat import ChatRequest, Completion, ImageInput, Message, Part
 from local_engine.errors import bad_request
+from local_engine.logprobs import TokenLogprob
+from local_engine.shapes import logprobs as token_logprobs
 from local_engine.shapes.common import parse_response_format
 from local_engine.shapes.fields import (
     get_bool,
@@ -45,6 +47,11 @@ def parse_request(body: dict[str, Any], *, multimodal: bool, stream: bool) -> Ch
                           "parameters.n")
     # The multimodal endpoint always answers in the message format, with content as a list of parts.
     fmt = "message" if multimodal else (result_format or "text")
+    logprobs, top_logprobs = token_logprobs.parse(params, "parameters.", native=True)
+    if logprobs and fmt == "text":
+        raise bad_request("Token log probabilities come back in `output.choices[0].logprobs`, which only the "
+                          "message format has: set `parameters.result_format` to \"message\".",
+                          "parameters.logprobs")
     return ChatRequest(
         protocol="native",
         model=model.strip(),
@@ -66,6 +73,8 @@ def parse_request(body: dict[str, Any], *, multimodal: bool, stream: bool) -> Ch
         incremental_output=bool(get_bool(params, "incremental_output", "parameters.incremental_output")),
         result_format=fmt,  # type: ignore[arg-type]
         multimodal=multimodal,
+        logprobs=logprobs,
+        top_logprobs=top_logprobs,
     )
 
 
@@ -135,16 +144,21 @@ def usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
             "total_tokens": prompt_tokens + completion_tokens}
 
 
-def output(req: ChatRequest, text: str, finish_reason: str) -> dict[str, Any]:
-    """The ``output`` object for ``text`` (a whole answer, a delta or the text so far)."""
+def output(req: ChatRequest, text: str, finish_reason: str,
+           tokens: list[TokenLogprob] | None = None) -> dict[str, Any]:
+    """The ``output`` object for ``text`` (a whole answer, a delta or the text so far) and, with
+    logprobs, the tokens of that text."""
     if req.result_format == "text":
         return {"text": text, "finish_reason": finish_reason}
     content: Any = [{"text": text}] if req.multimodal else text
-    return {"choices": [{"finish_reason": finish_reason, "message": {"role": "assistant", "content": content}}]}
+    choice: dict[str, Any] = {"finish_reason": finish_reason, "message": {"role": "assistant", "content": content}}
+    if req.logprobs:
+        choice["logprobs"] = token_logprobs.content(tokens or [])
+    return {"choices": [choice]}
 
 
 def response(req: ChatRequest, c: Completion, request_id: str) -> dict[str, Any]:
-    return {"output": output(req, c.text, c.finish_reason),
+    return {"output": output(req, c.text, c.finish_reason, c.tokens),
             "usage": usage(c.prompt_tokens, c.completion_tokens),
             "request_id": request_id}
 

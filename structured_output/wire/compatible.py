@@ -15,6 +15,7 @@ import openai
 from structured_output.errors import CallError
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, content_of
+from structured_output.tokens import TOP_LOGPROBS
 from structured_output.wire.common import (
     SERVED_BY_HEADER,
     OnDelta,
@@ -53,6 +54,9 @@ def openai_kwargs(req: Request) -> dict[str, Any]:
     if req.stream:
         kw["stream"] = True
         kw["stream_options"] = {"include_usage": True}
+    if req.logprobs:  # the token view (not part of the exported code)
+        kw["logprobs"] = True
+        kw["top_logprobs"] = TOP_LOGPROBS
     return kw
 
 

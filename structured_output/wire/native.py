@@ -13,6 +13,7 @@ import requests
 
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, content_of, text_of
+from structured_output.tokens import TOP_LOGPROBS
 from structured_output.wire.common import (
     SERVED_BY_HEADER,
     OnDelta,
@@ -53,6 +54,9 @@ def dashscope_kwargs(req: Request) -> dict[str, Any]:
     if req.stream:
         kw["stream"] = True
         kw["incremental_output"] = True
+    if req.logprobs:  # the token view (not part of the exported code)
+        kw["logprobs"] = True
+        kw["top_logprobs"] = TOP_LOGPROBS
     return kw
 
 

@@ -449,3 +449,15 @@ def test_a_schema_that_is_not_json_yet_is_kept_as_text(tmp_path: Path) -> None:
     assert preset.json_schema == '{"type": "object", '
     again = load_preset_file(save_user_preset(preset, tmp_path))
     assert preset_to_request(again).schema_text == req.schema_text
+
+
+def test_the_grammar_preset_opens_the_token_view(tmp_path: Path) -> None:
+    """'What the grammar changed' sends logprobs, in JSON Object mode, with the getting-started input;
+    a user preset saved with the Token view on keeps it."""
+    p = BY_ID["what-the-grammar-changed"]
+    req = p.request()
+    assert req.logprobs and req.mode == "json_object" and req.user_text == BY_ID["getting-started-compatible"].user_text
+    assert p.section == "Introduction" and "Tokens view" in p.description
+    assert not any(q.logprobs for q in PRESETS if q.id != p.id)  # the others send what the reference sends
+    saved = load_preset_file(save_user_preset(request_to_preset(req, "Mine"), tmp_path))
+    assert preset_to_request(saved).logprobs

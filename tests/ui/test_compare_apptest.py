@@ -116,6 +116,38 @@ def test_an_error_column_is_shown_plainly(compare: AppTest) -> None:
     assert "Fewer than two columns parsed as JSON" in page
 
 
+
+def test_token_views_side_by_side(compare: AppTest) -> None:
+    """With the Token view on, each column has its Tokens panel: the plain column's tokens are
+    unconstrained, the JSON Object column's say what the grammar did; a column from a server without
+    the mask details says where they exist."""
+    at = compare
+
+    def body(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"choices": [{"message": {"content": "".join(e["token"] for e in entries)},
+                             "logprobs": {"content": entries}}]}
+
+    def tok(text: str, grammar: dict[str, Any] | None = None) -> dict[str, Any]:
+        e: dict[str, Any] = {"token": text, "logprob": -0.2, "bytes": None, "top_logprobs": []}
+        return e | ({"grammar": grammar} if grammar else {})
+
+    forced = {"forced": False, "allowed": 3, "removed": 0.9, "model_logprob": -5.0, "overrode": True,
+              "steered": False, "forbidden": [{"token": "```", "logprob": -0.1, "bytes": None}]}
+    plain_r, obj_r, remote_r = (_result(c, None) for c in ("Sure", "{}", "{}"))
+    plain_r.raw, obj_r.raw = body([tok("Sure")]), body([tok("{", forced), tok("}", forced | {"overrode": False})])
+    remote_r.raw = body([tok("{}")])
+    outs = [Outcome("None (plain text)", Request(mode="none", logprobs=True), plain_r),
+            Outcome("JSON Object", Request(mode="json_object", logprobs=True), obj_r),
+            Outcome("JSON Object · DashScope", Request(mode="json_object", endpoint="intl", logprobs=True), remote_r)]
+    at.session_state[state.CMP_RESULTS] = outs
+    at.run()
+    assert not at.exception, at.exception
+    page = texts(at)
+    assert "no grammar: every token unconstrained" in page
+    assert "the grammar overrode the model's first choice **1** time" in " ".join(m.value for m in at.markdown)
+    assert "exists only on the local engine" in page
+
+
 # ---------------------------------------------------------------- against the real local engine
 
 @pytest.mark.engine
