@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--gen-max-tokens", type=int, default=320)
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds for the speed comparison")
     ap.add_argument("--speed-tokens", type=int, default=96)
+    ap.add_argument("--long-rounds", type=int, default=2, help="rounds of the 150+ token answers (0: skip)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -88,6 +89,7 @@ def main() -> None:
     logprob_cost = _logprobs_overhead(engine, args.rounds, args.speed_tokens)
     compile_s = _compile_times(engine)
     bench = _jsonschemabench(engine, args.sample_dir, args.gen, args.gen_max_tokens)
+    long_rates = _long_answers(engine, args.long_rounds)
 
     print("\n== summary (targets from issue 3) ==")
     _target("time to first token, getting-started request (cold prompt)", f"{ttft:.3f} s", ttft < 0.5, "< 0.5 s")
@@ -101,6 +103,8 @@ def main() -> None:
         if valid is not None:
             _target("finished (stop) outputs that validate", f"{valid:.1%}", valid == 1.0, "100%")
             _target("finished (stop) outputs that are not JSON at all", str(not_json), not_json == 0, "0")
+    for mode, ratio in long_rates.items():
+        _target(f"{mode} tokens/s vs plain, answers of 150+ tokens", f"{ratio:.2f}x", ratio >= 0.9, ">= 0.9x")
     print(f"schema compile time (user_info): {compile_s * 1000:.2f} ms; load average at the end "
           f"{os.getloadavg()[0]:.2f}")
 
@@ -357,3 +361,45 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int,
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- long answers, every mode (issue 15)
+
+LONG_ITEMS = ("Stock list: 12 pencils at $0.40, 3 notebooks at $2.50, 5 rulers at $1.20, 2 staplers at $7.90, "
+              "8 erasers at $0.30, 4 folders at $1.75, 6 markers at $1.10, 1 desk lamp at $24.00, 10 envelopes at "
+              "$0.15, 2 scissors at $3.60, 7 glue sticks at $0.95, 3 calculators at $12.50.")
+LONG_CASES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
+    # a question that needs a long answer, as plain mode now gives one (the chat-style worked example)
+    "none": ("You are a helpful assistant.", "Explain in detail how a bicycle works: the frame, the wheels, the "
+             "chain and gears, the brakes and the steering. Give several sentences for each part.", None),
+    "json_object": ("Write the stock list as JSON: one object for each item.", LONG_ITEMS, None),
+    "json_schema": ("List every item with its name, price and quantity.", LONG_ITEMS, ORDER_SCHEMA),
+}
+
+
+def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[str, float]:
+    """Decode tokens/s on answers of 150+ tokens in every mode, each run as the engine runs it (prompt, stops,
+    steering), interleaved round by round; ratios are paired against plain mode per round."""
+    if rounds <= 0:
+        return {}
+    assert engine.decoder is not None
+    print(f"\n== answers of 150+ tokens, every mode as served ({rounds} interleaved rounds, up to {max_tokens}) ==")
+    runs: dict[str, list[Stats]] = {mode: [] for mode in LONG_CASES}
+    for _ in range(rounds):
+        for mode, (system, user, schema) in LONG_CASES.items():
+            job = engine.accept(_request(system, user, mode, schema, max_tokens))
+            engine.build(job)
+            _completion, stats = engine.generate(job)
+            runs[mode].append(stats)
+    ratios: dict[str, float] = {}
+    base = [s.tokens_per_second for s in runs["none"]]
+    for mode, stats in runs.items():
+        tokens = [s.completion_tokens for s in stats]
+        tps = [s.tokens_per_second for s in stats]
+        line = (f"{mode:12s} median {statistics.median(tps):5.1f} tok/s, {min(tokens)}-{max(tokens)} tokens a run"
+                f"{'' if min(tokens) >= 150 else ' (SHORTER than 150: rate not comparable)'}")
+        if mode != "none":
+            ratios[mode] = statistics.median(t / b for t, b in zip(tps, base, strict=True))
+            line += f", {ratios[mode]:.2f}x plain"
+        print(line)
+    return ratios

@@ -13,7 +13,8 @@ than any number of their input (a run-away such as ``"guests": 1000000000000000`
 itself holds one that long.
 
     .venv/bin/python bench/quality.py [--url http://127.0.0.1:PORT] [--split test] [--modes json_object]
-        [--family jobs] [--lang zh] [--limit N] [--save results.json] [--verbose]
+        [--family jobs] [--lang zh] [--per-family N] [--limit N] [--save results.jsonl] [--verbose]
+    .venv/bin/python bench/quality.py --report results.jsonl   # the tables again, from saved outcomes
 """
 
 from __future__ import annotations
@@ -164,11 +165,11 @@ class Outcome:
     error: str | None
 
 
-def run_case(case: dict[str, Any], mode: str) -> Outcome:
+def run_case(case: dict[str, Any], mode: str, timeout: float = 600.0) -> Outcome:
     req = request_for(case, mode)
     if mode == "json_object" and "json" not in (req.system_prompt + req.user_text).lower():
         req = replace(req, system_prompt=req.system_prompt + " Return JSON.")
-    result = clients.run(req)
+    result = clients.run(req, timeout=timeout, max_retries=0)  # a retry on a busy machine only doubles the wait
     value = result.parse.value if result.parse and result.parse.ok else None
     hits, total = score(case["expected"], value)
     content = result.content or ""
@@ -212,6 +213,15 @@ def report(outcomes: list[Outcome], modes: list[str]) -> None:
               + (f" ({shown})" if shown else ""))
 
 
+def print_report(outcomes: list[Outcome], modes: list[str]) -> None:
+    for split in SPLITS:
+        mine = [o for o in outcomes if o.split == split]
+        if mine:
+            n = len({o.id for o in mine})
+            print(f"\n== {split}: expected values reproduced ({n} cases) ==")
+            report(mine, modes)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", default=os.environ.get("SOP_ENGINE_URL"))
@@ -220,10 +230,19 @@ def main() -> int:
     ap.add_argument("--lang")
     ap.add_argument("--ids", help="comma-separated case ids")
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--per-family", type=int, help="only the first N cases of each family and language (a sample "
+                    "for a busy machine; the figures then say so)")
+    ap.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for one answer")
     ap.add_argument("--modes", default="json_object,json_schema")
-    ap.add_argument("--save", type=Path, help="write every outcome (content included) to this JSON file")
+    ap.add_argument("--save", type=Path, help="append every outcome (content included) to this JSON-lines file")
     ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--report", type=Path, help="print the tables of outcomes saved with --save, run nothing")
     args = ap.parse_args()
+    modes = args.modes.split(",")
+    if args.report:
+        saved = [Outcome(**json.loads(line)) for line in args.report.read_text(encoding="utf-8").splitlines() if line]
+        print_report(saved, modes)
+        return 0
     cases = load_cases(args.split)
     if args.family:
         cases = [c for c in cases if c["family"] == args.family]
@@ -231,9 +250,16 @@ def main() -> int:
         cases = [c for c in cases if c["lang"] == args.lang]
     if args.ids:
         cases = [c for c in cases if c["id"] in args.ids.split(",")]
+    if args.per_family:
+        seen: dict[tuple[str, str], int] = defaultdict(int)
+        sample = []
+        for c in cases:
+            if c["source"].startswith("reference") or seen[(c["family"], c["lang"])] < args.per_family:
+                sample.append(c)
+                seen[(c["family"], c["lang"])] += not c["source"].startswith("reference")
+        cases = sample
     if args.limit:
         cases = cases[: args.limit]
-    modes = args.modes.split(",")
     catalog = load_catalog()
 
     outcomes: list[Outcome] = []
@@ -247,23 +273,18 @@ def main() -> int:
             for mode in modes:
                 if not catalog.model(case["model"]).supports(mode):
                     continue  # e.g. the reference's image example: qwen3-vl-plus has no JSON Schema mode
-                o = run_case(case, mode)
+                o = run_case(case, mode, args.timeout)
                 outcomes.append(o)
+                if args.save:  # as it goes: a long run that is stopped keeps what it did
+                    with args.save.open("a", encoding="utf-8") as f:
+                        f.write(json.dumps(o.__dict__, ensure_ascii=False) + "\n")
                 if args.verbose or o.error or o.runaway:
                     shown = o.error or o.content[:160].replace("\n", " ")
                     print(f"  {o.id:28} {mode:11} {o.hits}/{o.total}  {shown}", flush=True)
         elapsed = time.perf_counter() - started
 
-    for split in SPLITS:
-        mine = [o for o in outcomes if o.split == split]
-        if mine:
-            n = len({o.id for o in mine})
-            print(f"\n== {split}: expected values reproduced ({n} cases) ==")
-            report(mine, modes)
+    print_report(outcomes, modes)
     print(f"\n{len(outcomes)} answers in {elapsed:.0f} s")
-    if args.save:
-        args.save.write_text(json.dumps([o.__dict__ for o in outcomes], ensure_ascii=False, indent=1) + "\n",
-                             encoding="utf-8")
     return 0
 
 

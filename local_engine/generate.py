@@ -26,9 +26,10 @@ import numpy as np
 
 from local_engine.chat import FinishReason
 from local_engine.echo import Echo, EchoBan
-from local_engine.guards import Guards, JsonShape, KeyPlan
+from local_engine.guards import Guards, JsonShape
 from local_engine.logprobs import LogprobRequest, Scorer, TokenLogprob, TokenTrail
 from local_engine.model import LoadedModel
+from local_engine.steering import Plan, Steerer
 from local_engine.stops import StopScanner
 
 DEFAULT_REPEAT_PENALTY = 1.1
@@ -61,7 +62,7 @@ class Settings:
     presence_penalty: float = 0.0
     stop: list[str] = field(default_factory=list)
     trim: bool = False  # drop leading/trailing whitespace (unconstrained text)
-    plan: KeyPlan | None = None  # the keys to steer towards where a key is written (guards)
+    plan: Plan | None = None  # what to steer towards: the input's spans and numbers, named keys (steering)
     echo: Echo | None = None  # the worked example's words the request does not hold: never written (echo)
     logprobs: LogprobRequest | None = None  # token log probabilities asked for (off by default: costs time)
 
@@ -120,6 +121,7 @@ class Decoder:
         self._longest_piece = max(map(len, self._by_piece), default=1)
         self._guards = Guards(pieces)
         self.echo = EchoBan(pieces)
+        self._steerer = Steerer(pieces)
         self._cached: list[int] = []
         self._allowed: np.ndarray | None = None  # the last mask applied (read for log probabilities)
         self._described: dict[int, tuple[str, bytes | None]] = {}
@@ -223,7 +225,7 @@ class Decoder:
                 if trail is not None and entries is not None:
                     trail.add(entries[i], piece)
                 if shape is not None:
-                    shape.feed(piece)
+                    shape.feed_bytes(self._pieces[token])
                 text = scanner.feed(piece)
                 if text:
                     if stats.first_token_seconds is None:
@@ -248,7 +250,7 @@ class Decoder:
                 stats.masked_tokens += 1
             if shape is not None:
                 self._guards.apply(shape, logits)
-                self._guards.steer_keys(shape, logits, settings.plan)
+                self._steerer.apply(shape, logits, settings.plan)
             self.echo.apply(logits, settings.echo, written[0])
             self._penalize(logits, generated, settings)
             token = self._choose(logits, settings, rng)

@@ -22,7 +22,9 @@ Rules, all general (none knows a particular request):
   the rest). JSON Object mode, which has no schema, adds the field names the instruction spells out
   as identifiers (``travel_date``, ``name (name)``, ``姓名(name)``) so the model uses those keys rather
   than the labels of the input text.
-- Mode none (no grammar) stops where the model starts a new block or a new turn of a dialogue.
+- Mode none (no grammar) is shown a chat-style worked example (an answer at length, and JSON asked for
+  without a response format as a sentence and a fenced block), and stops where the model starts a new block
+  or a new turn of a dialogue.
 """
 
 from __future__ import annotations
@@ -32,15 +34,29 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from local_engine import steering
 from local_engine.chat import ChatRequest, Message
-from local_engine.guards import KeyPlan
+from local_engine.steering import Plan
 
 JSON_EXAMPLE = ("Instruction: Extract the planet and return it in JSON format.\n"
                 "Input: After seven years in space the probe reached Saturn.\n"
                 "Output: {\"planet\": \"Saturn\"}\n\n")
-TEXT_EXAMPLE = ("Instruction: Answer in one short sentence.\n"
-                "Input: What is the capital of France?\n"
-                "Output: The capital of France is Paris.\n\n")
+# Plain mode answers the way the reference's chat models do: at the length the question needs and, asked for
+# JSON without a response format, with a sentence and a ```json fenced block (the problem the reference's
+# first sentence names, and the lesson of the Compare page). Its topics are far from any extraction. Its
+# answers start on the line after "Output:": the echo ban (echo.py) takes the words of "Output:" lines, and
+# those of a long answer are common words ("because", "that", "here") that every answer needs.
+TEXT_EXAMPLE = ("Instruction: You are a helpful assistant.\n"
+                "Input: Why do leaves change colour in autumn?\n"
+                "Output:\nLeaves change colour in autumn because trees stop making chlorophyll, the green pigment "
+                "they use to capture sunlight. As the days grow shorter and cooler, the chlorophyll breaks down, "
+                "and the yellow and orange pigments that were in the leaf all along start to show. Some trees, "
+                "such as maples, also make red pigments from the sugars trapped in their leaves, which is why "
+                "a sunny autumn gives the brightest colours.\n\n"
+                "Instruction: Give the planet and its number of moons in JSON.\n"
+                "Input: Mars has two small moons, Phobos and Deimos.\n"
+                "Output:\nHere is the information in JSON format:\n\n"
+                "```json\n{\n  \"planet\": \"Mars\",\n  \"moons\": 2\n}\n```\n\n")
 # Where the model starts a new block or a new dialogue turn on its own: the answer is over.
 BLOCK_STOPS = ["\nInstruction:", "\nInput:", "\nOutput:", "\n\n\n",
                "\nQ:", "\nA:", "\nQuestion:", "\nAnswer:", "\nUser:", "\nAssistant:", "\nHuman:", "\nAI:",
@@ -51,26 +67,12 @@ _SHOT_LABELS = [("Q", "A"), ("Input", "Output"), ("Question", "Answer"), ("User"
                 ("问", "答"), ("输入", "输出")]
 _SHOT_LINE = re.compile(r"^\s*(?P<label>Q|A|Input|Output|Question|Answer|User|Assistant|问|答|输入|输出)\s*[:：]\s?"
                         r"(?P<text>.*)$")
-_WORD = r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*"
-_WORD_LIST = re.compile(rf"(?<![\w.@/-]){_WORD}(?:(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+){_WORD})+(?![\w@/-])")
-_TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
-               "null", "list", "dict", "text", "in", "as", "with", "into", "the", "a", "an", "format"}
-_NOT_FIELDS = {"return", "returns", "output", "reply", "respond", "answer", "give", "provide", "extract", "show",
-               "list", "format", "them", "it", "they", "etc", "so", "then", "use", "put", "write"}
-# "every product with its name, price and quantity": the fields of each item of a list
-_EACH = re.compile(r"\b(?:every|each|all(?:\s+the)?)\s+([a-z]+)\b", re.I)
-_LIST_CUE = re.compile(r"\b(extract|extracting|fields?|keys|properties|including|includes?)\b", re.I)
-# "ticket information (array type, including travel_date, ...)": a word, maybe "information", then parentheses.
-_GROUP = re.compile(r"\b([a-z][a-z0-9_]*)(?:\s+(?:information|info|details|data|fields))?\s*"
-                    r"[(（]([^()（）]+)[)）]", re.I)
-_PAREN_IDENT = re.compile(r"[(（]\s*([A-Za-z][A-Za-z0-9_]*)\s*[)）]")
-
 
 @dataclass(frozen=True)
 class Prompt:
     text: str
     stop: list[str] = field(default_factory=list)  # only for unconstrained output; a grammar stops itself
-    plan: KeyPlan | None = None  # JSON Object mode: the keys the instructions name, for the decoder to steer
+    plan: Plan | None = None  # what the decoder steers towards (``steering``): the input, and the named keys
     example: str = ""  # the worked example at its head, whose content the decoder keeps out of the answer (echo)
 
 
@@ -89,11 +91,16 @@ def build_prompt(req: ChatRequest) -> Prompt:
     if instructions:
         lines.append("Instruction: " + "\n".join(instructions))
     hint, plan = "", None
-    if req.mode == "json_schema" and req.schema:
-        hint = schema_hint(req.schema)
+    source = _source(req)
+    if req.mode == "json_schema":
+        hint = schema_hint(req.schema) if req.schema else ""
+        plan = steering.Plan(source=source)
     elif req.mode == "json_object":
-        # The user's own words can carry the instruction too (the reference's image example does).
-        plan = key_plan(instructions + [m.text for m in req.messages if m.role == "user"])
+        # The user's own words can carry the instruction too (the reference's image example does): read when
+        # the instructions name no keys.
+        plan = steering.read_plan(instructions, source)
+        if not plan.keys:
+            plan = steering.read_plan(instructions + [m.text for m in req.messages if m.role == "user"], source)
         hint = key_hint(plan)
     if hint:
         lines.append(hint)
@@ -108,6 +115,20 @@ def build_prompt(req: ChatRequest) -> Prompt:
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
     return Prompt(example + "\n".join(lines), stop, plan, example)
+
+
+def _source(req: ChatRequest) -> str:
+    """The text the answer's values come from: the user messages and the text read from their images."""
+    chunks: list[str] = []
+    for m in req.messages:
+        if m.role != "user":
+            continue
+        for part in m.parts:
+            if part.text:
+                chunks.append(part.text)
+            elif part.image is not None and part.image.ocr_text:
+                chunks.append(part.image.ocr_text)
+    return "\n".join(chunks)
 
 
 def split_shots(text: str) -> tuple[str, list[tuple[str, str]]]:
@@ -150,87 +171,14 @@ def _block(m: Message) -> str:
     return f"{label}: " + "\n".join(chunks)
 
 
-def named_keys(texts: list[str]) -> list[str]:
-    """The keys the texts spell out, when they name at least two (JSON Object mode has no schema).
-
-    Keys are identifiers in parentheses (``姓名(name)``), lists of words that contain at least one
-    snake_case identifier (``travel_date, train, seat and price``), and comma lists of three or more
-    words that follow "extract" or "fields" in the same sentence (``Extract the name, age and email``):
-    such lists read as field names. "the name and age and return ..." is not one (no comma)."""
-    keys: list[str] = []
-    for text in texts:
-        found = [(m.start(), m.group(1)) for m in _PAREN_IDENT.finditer(text)]
-        for m in _WORD_LIST.finditer(text):
-            items = [w for w in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", m.group(0)) if w]
-            ends = [i for i, w in enumerate(items) if w.lower() in _NOT_FIELDS]  # "..., and return them"
-            items = items[:ends[0]] if ends else items
-            sentence = re.split(r"[.!?。！？\n]", text[:m.start()])[-1]
-            listed = "," in m.group(0) and len(items) >= 3 and _LIST_CUE.search(sentence) is not None
-            if listed or any("_" in w for w in items):
-                found += [(m.start() + i, w) for i, w in enumerate(items)]
-        for _, key in sorted(found):
-            if key not in keys and key.lower() not in _TYPE_WORDS:
-                keys.append(key)
-    return keys[:20] if len(keys) >= 2 else []
+def key_plan(texts: list[str]) -> Plan | None:
+    """The keys the texts name (``steering.read_plan``), or None when they name fewer than two."""
+    plan = steering.read_plan(texts)
+    return plan if plan.keys else None
 
 
-def key_plan(texts: list[str]) -> KeyPlan | None:
-    """``named_keys`` with their grouping: a word right before parentheses that list two or more of the
-    keys (``the ticket information (array type, including travel_date, trains, ...)``) is a key that
-    holds them; "array" or "list" in the texts makes such groups arrays of objects."""
-    keys = named_keys(texts)
-    if not keys:
-        return None
-    groups: dict[str, tuple[str, ...]] = {}
-    order: list[tuple[int, str]] = []
-    for text in texts:
-        for m in _GROUP.finditer(text):
-            name, inner = m.group(1), m.group(2)
-            members = tuple(k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", inner))
-            if len(members) >= 2 and name.lower() not in _TYPE_WORDS and name not in members:
-                groups.setdefault(name, members)
-                order.append((text.index(m.group(0)), name))
-    if not groups:
-        return _each_plan(texts, keys) or KeyPlan(tuple(keys))
-    grouped = {k for ks in groups.values() for k in ks}
-    ordered = [name for _, name in sorted(order)] + [k for k in keys if k not in grouped and k not in groups]
-    lists = any(re.search(r"\b(arrays?|lists?)\b", t, re.I) for t in texts)
-    return KeyPlan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists)
-
-
-def _each_plan(texts: list[str], keys: list[str]) -> KeyPlan | None:
-    """"Extract every product with its name, price and quantity": a list of products, each an object with
-    those keys, under the plural of the noun (the reference's own lists are named so: ``ticket``, ``hobby``
-    aside, a list of many reads best as ``products``)."""
-    for text in texts:
-        for sentence in re.split(r"(?<=[.!?。！？\n])", text):
-            m = _EACH.search(sentence)
-            if m is None or m.group(1).lower() in _TYPE_WORDS | _NOT_FIELDS:
-                continue
-            members = tuple(k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", sentence[m.end():]))
-            if len(members) >= 2:
-                name = _plural(m.group(1).lower())
-                if name not in members:
-                    return KeyPlan((name, *members), {name: members}, lists=True, many=True)
-    return None
-
-
-def _plural(noun: str) -> str:
-    if noun.endswith(("s", "x", "ch", "sh")):
-        return noun if noun.endswith("s") else noun + "es"
-    if noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        return noun[:-1] + "ies"
-    return noun + "s"
-
-
-def key_hint(plan: KeyPlan | None) -> str:
-    if plan is None:
-        return ""
-    if not plan.groups:
-        return "Answer with a JSON object with the fields: " + ", ".join(plan.keys) + "."
-    holder = "a list of objects with" if plan.lists else "an object with"
-    fields = [f"{k} ({holder} {', '.join(plan.groups[k])})" if k in plan.groups else k for k in plan.top]
-    return "Answer with a JSON object with the fields: " + ", ".join(fields) + "."
+def key_hint(plan: Plan | None) -> str:
+    return steering.hint(plan)
 
 
 def schema_hint(schema: dict[str, Any]) -> str:

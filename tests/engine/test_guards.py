@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from local_engine.guards import ITEMS_SOFT, Guards, JsonShape, KeyPlan
+from local_engine.guards import ITEMS_SOFT, Guards, JsonShape
+from local_engine.steering import Plan, Steerer
 
 PIECES = [b"}", b"]", b"},", b'"]', b'"}', b"}]", b'"', b"a", b"{", b", "]
 
@@ -47,15 +48,15 @@ KEY_PIECES = [b'"', b'"inv', b"inv", b"oice", b"_code", b"_number", b'"Inv', b"I
               b"{", b"[", b"1", b'"}', b'",']
 
 
-def steered(text: str, keys: list[str] | KeyPlan, pieces: list[bytes] = KEY_PIECES) -> dict[bytes, float]:
+def steered(text: str, keys: list[str] | Plan, pieces: list[bytes] = KEY_PIECES) -> dict[bytes, float]:
     shape = JsonShape()
     shape.feed(text)
     logits = np.zeros(len(pieces))
-    Guards(pieces).steer_keys(shape, logits, keys if isinstance(keys, KeyPlan) else KeyPlan(tuple(keys)))
+    Steerer(pieces).apply(shape, logits, keys if isinstance(keys, Plan) else Plan(tuple(keys)))
     return {p: float(v) for p, v in zip(pieces, logits, strict=True) if v}
 
 
-def favoured(text: str, keys: list[str] | KeyPlan, pieces: list[bytes] = KEY_PIECES) -> set[bytes]:
+def favoured(text: str, keys: list[str] | Plan, pieces: list[bytes] = KEY_PIECES) -> set[bytes]:
     return {p for p, v in steered(text, keys, pieces).items() if v > 0}
 
 
@@ -73,13 +74,15 @@ def test_key_steering_favours_the_first_named_key_not_yet_written() -> None:
 
 
 def test_key_steering_leaves_values_and_keys_of_the_models_own_alone() -> None:
-    assert steered('{"invoice_code": "', KEYS) == {b'"}': -6.0}  # a value, not a key: only not closed early
+    got = steered('{"invoice_code": "', KEYS)  # a value, not a key: only not closed early
+    assert set(got) == {b'"}'} and got[b'"}'] < 0
     assert steered('{"Invoice', KEYS) == {}  # the model chose a key of its own
     assert steered('{"a": ["', KEYS) == {}  # a string in an array is a value
     assert favoured('{"a": {"invoice_code": 1}, "invoice', KEYS) == {b"_code"}  # keys are per object
     assert steered('{"invoice_code": 1, "invoice_number": 2, ', KEYS) == {}  # all named keys written
     assert steered('{"invoice_code": 1, "invoice_number": 2', KEYS) == {}  # a number may go on: left alone
-    assert steered('{"invoice_code": 1, "invoice_number": "2"', KEYS) == {b"}": 6.0}  # done: closed
+    got = steered('{"invoice_code": 1, "invoice_number": "2"', KEYS)  # done: closed
+    assert set(got) == {b"}"} and got[b"}"] > 0
 
 
 def test_an_object_with_some_named_keys_is_not_closed_before_the_rest() -> None:
@@ -108,7 +111,7 @@ def test_shape_tells_keys_from_values() -> None:
     assert shape.value_of is None and shape.at_key
 
 
-RECEIPT = KeyPlan(("ticket", "invoice", "travel_date", "price", "invoice_code"),
+RECEIPT = Plan(("ticket", "invoice", "travel_date", "price", "invoice_code"),
                   {"ticket": ("travel_date", "price"), "invoice": ("invoice_code",)}, lists=True)
 NEST_PIECES = [b'"', b'"ticket"', b'"invoice"', b'"travel', b'"price', b'"invoice_code', b"[", b"[{", b'["', b"{",
                b"}", b"},", b"}]", b"}]}", b"]", b"],", b"]}", b'"x', b"1", b'",', b'"},']
@@ -140,16 +143,78 @@ def test_a_key_of_the_models_own_is_not_steered_inside_when_groups_exist() -> No
     assert steered('{"extra": {', RECEIPT, NEST_PIECES) == {}
 
 
-BOOKS = KeyPlan(("books", "title", "year"), {"books": ("title", "year")}, lists=True, many=True)
+# ---------------------------------------------------------------- towards what the input holds
+
+SPAN_PIECES = [b'"', b'",', b'"}', b"Laura", b" Chen", b"Lau", b"ra", b" Smith", b"}", b", {", b"{", b"1", b"2",
+               b"4", b"0", b",", b"\xe5\x8c", b"\x97", b"\xe5\x8c\x97", b"\xe4\xba\xac", b"X"]
 
 
-def test_a_list_of_many_goes_on_item_after_item_but_takes_no_keys_of_its_own() -> None:
-    item = '{"books": [{"title": "Dune", "year": "1965"'
-    got = steered(item, BOOKS, NEST_PIECES)
-    assert got[b"}"] > 0 and got[b"},"] > 0  # this item is done; another may follow
-    assert steered(item[:-1], BOOKS, NEST_PIECES)[b'",'] < 0  # but no key of the model's own in it
-    assert b'"},' not in steered(item[:-1], BOOKS, NEST_PIECES)
-    got = steered(item + "}", BOOKS, NEST_PIECES)
-    assert got == {b"],": -6.0}  # the model ends the list; the object around it is done then
-    got = steered('{"books": [{"title": "Dune", "year": 1965', BOOKS, [*NEST_PIECES, b"}],", b","])
-    assert got[b"}],"] < 0 and got[b","] < 0  # after a number too: neither another key nor more at the top
+def grounded(text: str, source: str, pieces: list[bytes] = SPAN_PIECES, masked: set[bytes] = frozenset()) \
+        -> dict[bytes, float]:
+    shape = JsonShape()
+    shape.feed_bytes(text.encode())
+    logits = np.zeros(len(pieces))
+    for i, p in enumerate(pieces):
+        if p in masked:
+            logits[i] = -np.inf
+    Steerer(pieces).apply(shape, logits, Plan(source=source))
+    return {p: float(v) for p, v in zip(pieces, logits, strict=True) if v and np.isfinite(v)}
+
+
+def test_a_string_value_is_nudged_to_start_and_go_on_as_a_span_of_the_input() -> None:
+    src = "Dear Ms. Laura Chen, your room is booked for 2 guests."
+    start = grounded('{"guest_name": "', src)
+    assert start[b"Laura"] > 0 and start[b"Lau"] > 0 and b" Smith" not in start and b"X" not in start
+    assert start[b"}"] < 0 and start[b", {"] < 0  # no JSON punctuation inside a string the input has none of
+    inside = grounded('{"guest_name": "Laura', src)
+    assert inside[b" Chen"] > 0 and b" Smith" not in inside
+    assert inside[b'"'] > 0 and inside[b'",'] > 0  # "Laura" ends at a word boundary: closing may come too
+    assert grounded('{"guest_name": "Lau', src)[b"ra"] > 0  # a span goes on inside a word
+    assert b'"' not in grounded('{"guest_name": "Lau', src)  # but does not end there
+
+
+def test_a_span_is_not_pushed_across_a_clause_break() -> None:
+    got = grounded('{"guest_name": "Laura Chen', "Dear Ms. Laura Chen, your room")
+    assert got[b'"'] > 0 and b"," not in got  # closing is favoured, going on into ", your" is not
+
+
+def test_a_value_that_left_the_input_behind_is_nudged_to_close_the_longer_it_grows() -> None:
+    src = "Dear Ms. Laura Chen"
+    short = grounded('{"note": "Laura Chen is our', src)
+    long = grounded('{"note": "Laura Chen is our guest of honour tonight and', src)
+    assert short.get(b'"', 0) == 0 and long[b'"'] > 0
+
+
+def test_cjk_spans_start_and_end_anywhere_and_go_on_byte_by_byte() -> None:
+    src = "住在北京市"
+    assert grounded('{"city": "', src)[b"\xe5\x8c\x97"] > 0  # 北 starts a span though no space is before it
+    shape_text = b'{"city": "' + b"\xe5\x8c"  # a token ended inside the character 北
+    shape = JsonShape()
+    shape.feed_bytes(shape_text)
+    logits = np.zeros(len(SPAN_PIECES))
+    Steerer(SPAN_PIECES).apply(shape, logits, Plan(source=src))
+    assert logits[SPAN_PIECES.index(b"\x97")] > 0
+    assert grounded('{"city": "北京', src)[b'"'] > 0  # CJK text can end a span anywhere
+
+
+def test_numbers_follow_the_numbers_of_the_input_and_end_where_they_end() -> None:
+    src = "Salary 4200 EUR for 2 people"
+    start = grounded('{"salary": ', src, masked={b'"', b'",', b'"}'})  # the grammar asks for a number
+    assert start[b"4"] > 0 and start[b"2"] > 0 and b"1" not in start
+    assert b"4" not in grounded('{"salary": ', src)  # where a string may come too, nothing is pushed
+    mid = grounded('{"salary": 42', src)
+    assert mid[b"0"] > 0 and b"," not in mid
+    end = grounded('{"salary": 4200', src)
+    assert end[b"}"] > 0 and end[b","] > 0 and end[b"0"] < 0 and end[b"1"] < 0
+    runaway = grounded('{"salary": 85000', src)  # no number of the input is this long
+    assert runaway[b"0"] < 0 and runaway[b"}"] > 0
+    assert grounded('{"total": 1250', "total 1,250.00")[b"}"] > 0  # thousands separators do not count
+
+
+def test_nothing_is_steered_without_a_plan_or_outside_values() -> None:
+    shape = JsonShape()
+    shape.feed('{"a": "Lau')
+    logits = np.zeros(len(SPAN_PIECES))
+    Steerer(SPAN_PIECES).apply(shape, logits, None)
+    assert not logits.any()
+    assert grounded('{"Lau', "Laura") == {}  # a key, not a value

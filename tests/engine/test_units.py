@@ -12,7 +12,7 @@ import pytest
 from local_engine.chat import ChatRequest, ImageInput, Message, Part
 from local_engine.errors import EngineError
 from local_engine.guards import JsonShape
-from local_engine.prompting import build_prompt, key_hint, key_plan, named_keys, schema_hint, split_shots
+from local_engine.prompting import build_prompt, key_hint, key_plan, schema_hint, split_shots
 from local_engine.rules import check_model, check_request
 from local_engine.scheduler import Scheduler
 from local_engine.schema_rewrites import (
@@ -258,16 +258,32 @@ def test_few_shot_examples_in_the_instruction_become_earlier_turns() -> None:
     assert split_shots("Q: no answer follows") == ("Q: no answer follows", [])
 
 
-def test_key_hint_names_identifier_lists_only() -> None:
-    assert named_keys(["Extract travel_date, train, seat and price. Return JSON."]) == [
-        "travel_date", "train", "seat", "price"]
+def keys_of(text: str) -> tuple[str, ...]:
+    plan = key_plan([text])
+    return plan.keys if plan else ()
+
+
+def test_keys_are_read_from_what_the_instruction_spells_out() -> None:
+    assert keys_of("Extract travel_date, train, seat and price. Return JSON.") == ("travel_date", "train", "seat",
+                                                                                 "price")
     assert key_hint(key_plan(["提取姓名(name)、年龄(age)，以JSON格式返回。"])).endswith("fields: name, age.")
-    assert named_keys(["Extract the name (string) and age. Reply in JSON."]) == []
-    assert named_keys(["Extract the person's name, age, email and city. Return JSON."]) == [
-        "name", "age", "email", "city"]
-    assert named_keys(["Extract the name and age and return the information in JSON format."]) == []
-    assert named_keys(["Reply in JSON. Mention apples, pears and plums."]) == []  # no extraction cue
+    assert keys_of("Extract the person's name, age, email and city. Return JSON.") == ("name", "age", "email", "city")
+    assert keys_of("Extract the name and age and return the information in JSON format.") == ("name", "age")
+    assert keys_of("Reply in JSON. Mention apples, pears and plums.") == ()  # no cue: not a list of fields
+    assert keys_of("Return JSON: {\"ticket_id\": string, \"device\": string}") == ("ticket_id", "device")
+    assert keys_of("输出JSON对象，包含以下键：\n- event_name：活动名称\n- date：日期") == ("event_name", "date")
+    assert keys_of("请提取菜名、份数和烹饪时间，用JSON输出。") == ("菜名", "份数", "烹饪时间")  # keys as written
     assert key_hint(None) == ""
+
+
+def test_a_multi_word_field_name_is_one_key() -> None:
+    assert keys_of("Extract the product, quantity and unit price. Return JSON.") == ("product", "quantity",
+                                                                                   "unit_price")
+    assert keys_of("Extract bank, account_last4, amount and date from the SMS. Return JSON.") == (
+        "bank", "account_last4", "amount", "date")  # the list ends at 'from'
+    # identifiers win over the prose that describes the same fields
+    assert keys_of("Extract the dish name and the oven temperature. Return JSON with dish, oven_temp.") == (
+        "dish", "oven_temp")
 
 
 def test_json_object_prompt_names_keys_from_the_users_words_too() -> None:
@@ -280,8 +296,9 @@ def test_json_object_prompt_names_keys_from_the_users_words_too() -> None:
     assert "fields: invoice_code, invoice_number." in prompt.text
 
 
-def test_key_plan_groups_fields_under_the_word_before_their_parentheses() -> None:
-    """The reference's image example: two lists of objects, each with the fields named in its parentheses."""
+def test_key_plan_groups_fields_under_the_noun_before_their_parentheses() -> None:
+    """The reference's image example: two lists of objects, each with the fields named in its parentheses, named
+    as the instruction names its containers ("a JSON object that contains the ticket and invoice arrays")."""
     plan = key_plan(["Extract the ticket information (array type, including travel_date, trains, seat_num, "
                      "arrival_site, and price) and the invoice information (including invoice_code and "
                      "invoice_number) from the image. Output a JSON object that contains the ticket and invoice "
@@ -297,17 +314,7 @@ def test_key_plan_groups_fields_under_the_word_before_their_parentheses() -> Non
     flat = key_plan(["提取姓名(name)、年龄(age)，以JSON格式返回。"])  # one identifier a parenthesis: no group
     assert flat is not None and flat.groups == {} and flat.for_object("x", 3) == ("name", "age")
     assert key_plan(["Reply in JSON."]) is None
+    unnamed = key_plan(["Extract the order details (including order_id and total). Return JSON."])
+    assert unnamed is not None and unnamed.groups == {"order": ("order_id", "total")} and not unnamed.lists
 
 
-def test_key_plan_for_every_item_of_a_list() -> None:
-    """"every product with its name, price and quantity": many objects under the plural noun; the list's
-    words stop at a verb ("..., and return them")."""
-    plan = key_plan(["Extract every product with its name, price and quantity, and return them in JSON format."])
-    assert plan is not None and plan.many and plan.lists
-    assert plan.groups == {"products": ("name", "price", "quantity")} and plan.top == ("products",)
-    assert key_hint(plan).endswith("fields: products (a list of objects with name, price, quantity).")
-    assert key_plan(["List all the employees with name, role and start_date."]).groups == {  # type: ignore[union-attr]
-        "employees": ("name", "role", "start_date")}
-    assert key_plan(["Extract each entry with its id, title and status."]).top == ("entries",)  # type: ignore[union-attr]
-    one = key_plan(["Extract the person's name, age, email and city. Return JSON."])
-    assert one is not None and not one.many and one.groups == {}

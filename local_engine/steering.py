@@ -1,0 +1,579 @@
+"""Steering: nudges, as logit biases on what the grammar already allows, towards answers an extraction
+can justify. It never changes what the grammar allows (a biased token is still one the mask let through,
+and a token the mask forbids stays at minus infinity), so every answer is still valid JSON (and valid
+against the schema in JSON Schema mode).
+
+Why: most structured-output requests are extraction, and their values are spans, numbers and words of
+the input. A 270M model under a grammar writes valid JSON, but left alone it drifts: a number runs on
+past the digits the input has (``"guests": 1000000000000000``), JSON-ish junk fills a string
+(``"check_in": "}, {"``), a value is taken from the wrong place or made up. A larger model would not do
+that, so the nudges make the small one behave more like the service it stands in for. All of them are
+general (they read the request, never a particular example's wording) and work on bytes, so Chinese
+gains as much as English:
+
+- **spans**: inside a string value, favour tokens that start a span of the input (at a word start, or
+  anywhere in CJK text) or continue the span written so far, and closing the string where such a span
+  ends at a word boundary; once a value has left the input behind, favour closing it the longer it grows;
+  disfavour JSON punctuation (``{ } [ ]``) inside a string when the input has none.
+- **numbers**: while writing a number, favour digits that continue a number of the input, favour ending it
+  where an input number ends, and disfavour digits that make it longer than every number of the input;
+  where the grammar asks for a number (and nothing else), favour starting one the input holds.
+- **keys** (JSON Object mode, which has no schema): read the field names the instruction spells out (``Plan``
+  from ``read_plan``), then favour spelling the first named key not yet in the current object, a plain value
+  for a named key, and not closing an object while named keys are missing (closing it once all are there).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from local_engine.guards import JsonShape
+
+KEY_BIAS = 6.0  # towards a key the instruction named, where a key starts; against leaving one out
+KEY_BIAS_INSIDE = 10.0  # once a key has begun like a named one, towards finishing it as that one
+SPAN_START = 2.0  # a string value that starts where a span of the input starts
+SPAN_CONTINUE = 3.0  # a string value that goes on as the input goes on (not across a clause break)
+SPAN_END = 3.0  # closing it where its span ends at a word boundary: as much, so the model chooses between them
+DRIFT_FREE = 8  # characters a value may run past the input before closing it is favoured
+DRIFT_BIAS = 0.4  # per character beyond that
+JUNK_BIAS = 5.0  # against '{', '}', '[', ']' inside a string when the input has none of them
+NUMBER_CONTINUE = 4.0  # a digit that continues a number of the input
+NUMBER_END = 4.0  # ending a number where a number of the input ends
+NUMBER_OVER = 8.0  # against a digit that makes the number longer than any of the input
+MAX_BIAS = 12.0
+_LONGEST = 24  # bytes of input looked at after a position (longer than any token)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CLAUSE_BREAK = re.compile(rb"[,.;:!?](?:\s|\\n|$)|(?:\xef\xbc[\x8c\x9a\x9b\x81\x9f]|\xe3\x80[\x81\x82])")
+_INPUT_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
+
+
+# ------------------------------------------------------------------ what to steer towards
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one request's answer is steered towards.
+
+    ``keys``: the field names the instruction names, in its order (JSON Object mode). ``groups``: named keys
+    that hold fields of their own ("the ticket information (array type, including travel_date, ...)"), as
+    arrays of objects when ``lists``; without groups every object is steered towards ``keys``, with them the
+    top level gets the groups and the loose keys and an object under a group that group's keys.
+    ``source``: the input the values come from (user messages and the text read from images)."""
+
+    keys: tuple[str, ...] = ()
+    groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lists: bool = False
+    source: str = ""
+
+    @property
+    def top(self) -> tuple[str, ...]:
+        inner = {k for ks in self.groups.values() for k in ks}
+        return tuple(k for k in self.keys if k not in inner)
+
+    def for_object(self, owner: str | None, depth: int) -> tuple[str, ...]:
+        """The keys to steer towards in an object ``depth`` levels down, held under the key ``owner``."""
+        if not self.groups:
+            return self.keys
+        if depth == 1:
+            return self.top
+        return self.groups.get(owner or "", ())
+
+
+_TYPE_WORDS = {"string", "str", "integer", "int", "number", "float", "boolean", "bool", "array", "object", "json",
+               "null", "list", "dict", "text", "type", "whole", "true", "false", "optional", "required", "format",
+               "字符串", "整数", "数字", "数值", "布尔值", "数组", "对象", "列表", "可选", "必填", "json格式"}
+# Words that end a list of fields ("..., and return them"): a verb or a connective, not a field. A preposition
+# ends the item it is in ("date from the SMS": "date"); alone it can be a field ("from, to and price").
+_STOP_WORDS = {"return", "returns", "output", "reply", "respond", "answer", "give", "provide", "extract", "show",
+               "list", "format", "them", "it", "they", "etc", "so", "then", "use", "put", "write", "only", "please",
+               "json", "if", "when", "which", "that", "is", "are", "be", "using", "without", "no", "do", "not"}
+_PREPOSITIONS = {"from", "in", "into", "as", "to", "for", "on", "at", "by", "per", "within", "inside"}
+_GENERIC = {"information", "info", "details", "data"}  # "the age information": the age
+_ARTICLES = {"the", "a", "an", "its", "their", "his", "her", "each", "every", "all", "any", "your", "our", "my"}
+_CONNECT = re.compile(r"\s*(?:[,，、;；]\s*(?:and\s+|or\s+|以及|和|及|与|或)?|\s+(?:and|or|as well as|plus)\s+"
+                      r"|以及|和|及|与)\s*")
+# Words after which a list names fields; the first group names keys outright.
+_KEY_CUES = r"keys?|fields?|properties|property|attributes|columns|字段|键名|键|属性"
+_CUES = re.compile(r"\b(?:keys?|fields?|properties|property|attributes|columns|extract|extracting|including|"
+                   r"includes?|containing|contains?|with|need|capture|pull out|give me)\b"
+                   r"|字段|键名|键|属性|提取|包含|包括|抽取|[:：]", re.I)
+_KEY_CUE = re.compile(rf"^(?:{_KEY_CUES})$", re.I)
+_IDENT = re.compile(r"(?<![\w@./-])(?:[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+|[a-z]+(?:[A-Z][a-z0-9]+)+)(?![\w@/-])")
+_PAREN = re.compile(r"[(（]([^()（）]*)[)）]")
+_PAIR = re.compile(r"(?:^|[{,，\n])\s*(?:[-*•]\s*)?"
+                   r"(?:[\"'`]([A-Za-z][A-Za-z0-9_]*)[\"'`]|([a-z][A-Za-z0-9_]*))\s*[:：]", re.M)
+_QUOTED = re.compile(r"[`\"“]([A-Za-z][A-Za-z0-9_]*)[`\"”]")
+_SENTENCE_END = re.compile(r"[.!?。！？\n]|;(?=\s)")
+_CONTAINERS = re.compile(r"\b(?:contains?|containing|with|has|holding)\s+(?:the\s+)?([a-z][\w ,]*?)\s+"
+                         r"(arrays|lists|objects)\b|包含([\w、和与]+?)(数组|列表|对象)", re.I)
+
+
+@dataclass
+class _Field:
+    key: str
+    at: float  # where in the texts it is named: fields are keyed in this order
+    explicit: bool  # spelled as an identifier, or listed after a word such as "keys" or "字段"
+
+
+def _item_key(item: str, paren: str) -> tuple[str, bool] | None:
+    """The key an item of a list names and whether it is spelled as an identifier; None if the item reads as
+    words that end the list ("return them") or as no field at all."""
+    inner = paren.strip()
+    if re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", inner) and inner.lower() not in _TYPE_WORDS:
+        return inner, True  # 姓名(name), the name (name)
+    text = item.strip().strip("\"'`“”‘’")
+    if not text:
+        return None
+    if _IDENT.fullmatch(text):
+        return text, True
+    if _CJK.search(text):
+        text = re.sub(r"^(?:请|提取|抽取|包括|包含|以及|和|及|的)+", "", text)
+        if not text or len(text) > 10 or not re.fullmatch(r"[\w\u3400-\u9fff]+", text) \
+                or any(w in text for w in ("返回", "输出", "格式", "json", "JSON", "以下", "如下")):
+            return None
+        return (text, False) if text.lower() not in _TYPE_WORDS else None
+    words = [w for w in re.split(r"\s+", text) if w]
+    if not all(re.fullmatch(r"[A-Za-z][A-Za-z0-9_'’]*", w) for w in words):
+        return None
+    while words and words[0].lower() in _ARTICLES:
+        words = words[1:]
+    for i, w in enumerate(words):
+        if w.lower().endswith(("'s", "’s")):
+            words = words[i + 1:]  # the person's name: the name
+            break
+    if len(words) > 1:
+        cut = next((i for i, w in enumerate(words) if w.lower() in _PREPOSITIONS), None)
+        if cut is not None:
+            words = words[:cut]
+        while len(words) > 1 and words[-1].lower() in _GENERIC:
+            words = words[:-1]
+    if not words or len(words) > 3 or any(w.lower() in _STOP_WORDS for w in words):
+        return None
+    if len(words) == 1 and (words[0].lower() in _TYPE_WORDS | _GENERIC):
+        return None
+    key = "_".join(w if _IDENT.fullmatch(w) else w.lower() for w in words)
+    return key, bool(_IDENT.fullmatch(key)) and len(words) == 1
+
+
+def _lists(text: str) -> list[list[_Field]]:
+    """Fields named in lists: after a cue word, items separated by commas, '、' or 'and', each a short noun
+    phrase (``unit price`` is one key, ``unit_price``) or an identifier, maybe with a parenthetical."""
+    found: list[list[_Field]] = []
+    # parentheticals are kept aside so that their commas do not split the list
+    parens: list[str] = []
+
+    def keep(m: re.Match[str]) -> str:
+        parens.append(m.group(1))
+        return f"\x00{len(parens) - 1}\x00"
+
+    flat = _PAREN.sub(keep, text)
+    for m in _PAREN.finditer(text):  # "(array type, including travel_date, trains, ...)": a list of its own
+        found += [[_Field(f.key, m.start() + f.at / 1000, f.explicit) for f in one] for one in _lists(m.group(1))]
+    for cue in _CUES.finditer(flat):
+        rest = flat[cue.end():]
+        end = _SENTENCE_END.search(rest)
+        rest = rest[: end.start()] if end else rest
+        explicit_cue = bool(_KEY_CUE.match(cue.group(0))) or (cue.group(0) in (":", "：") and bool(
+            re.search(rf"(?:{_KEY_CUES})\W*$", flat[max(0, cue.start() - 20):cue.start()], re.I)))
+        rest = re.sub(r"^\s*(?:the\s+)?(?:following|these|below)(?:\s+(?:fields|keys|information|details))?\s*[:：]?",
+                      "", rest, flags=re.I)
+        items: list[_Field] = []
+        pos = cue.end()
+        for piece in _CONNECT.split(rest):
+            paren = ""
+            m = re.search(r"\x00(\d+)\x00", piece)
+            if m:
+                paren = parens[int(m.group(1))]
+                piece = piece[: m.start()] + " " + piece[m.end():]
+            got = _item_key(piece, paren)
+            if got is None:
+                break
+            items.append(_Field(got[0], pos, got[1] or explicit_cue))
+            pos += 1
+            words = piece.split()
+            if len(words) > 1 and any(w.lower() in _PREPOSITIONS for w in words):
+                break  # "... and date from the SMS": the list ends with "date"
+        if any(f.explicit for f in items):
+            items = [_Field(f.key, f.at, True) for f in items]  # a list that names identifiers names fields
+        if len(items) >= 2 or (items and items[0].explicit and explicit_cue):
+            found.append(items)
+    return found
+
+
+def read_plan(texts: list[str], source: str = "") -> Plan:
+    """The keys the texts name, with their grouping (see ``Plan``); no keys unless they name at least two.
+
+    Keys are identifiers (``travel_date``, ``invoiceNumber``, ``姓名(name)``, ```ticket_id```, ``"app": str``,
+    ``- event_name：活动名称``) and the items of lists that follow a cue (``Extract the product, quantity and
+    unit price``: ``product``, ``quantity``, ``unit_price``; ``提取活动名称、日期和地点``). When some are spelled
+    as identifiers or listed after a word such as "keys" or "字段", only those count: the prose around them
+    describes the same fields. A noun phrase right before parentheses that list two or more of the keys holds
+    them (a group); the instruction's own names for its containers ("an object that contains the ticket and
+    invoice arrays") name the group and say it is a list."""
+    fields: list[_Field] = []
+    for t, text in enumerate(texts):
+        base = t * 100000
+        fields += [_Field(m.group(0), base + m.start(), True) for m in _IDENT.finditer(text)
+                   if m.group(0).lower() not in _TYPE_WORDS]
+        pairs = list(_PAIR.finditer(text))
+        if len(pairs) >= 2:
+            fields += [_Field(m.group(1) or m.group(2), base + m.start(), True) for m in pairs
+                       if (m.group(1) or m.group(2)).lower() not in _TYPE_WORDS | _STOP_WORDS]
+        fields += [_Field(m.group(1), base + m.start(1), True) for m in _QUOTED.finditer(text)
+                   if m.group(1).lower() not in _TYPE_WORDS]
+        # Two lists naming some of the same fields ("Extract the city, date, high and low temperature. Return
+        # JSON with city, date, high, low."): the later one restates the keys.
+        kept: list[list[_Field]] = []
+        for one in sorted(_lists(text), key=lambda one: one[0].at):
+            keys_here = {f.key for f in one}
+            kept = [k for k in kept if not keys_here & {f.key for f in k}] + [one]
+        fields += [_Field(f.key, base + f.at, f.explicit) for one in kept for f in one]
+    if any(f.explicit for f in fields):
+        fields = [f for f in fields if f.explicit]
+    keys: list[str] = []
+    for f in sorted(fields, key=lambda f: f.at):
+        if f.key not in keys:
+            keys.append(f.key)
+    keys = keys[:20]
+    if len(keys) < 2:
+        return Plan(source=source)
+    groups, lists = _groups(texts, keys)
+    if not groups:
+        return Plan(tuple(keys), source=source)
+    grouped = {k for ks in groups.values() for k in ks}
+    ordered = list(groups) + [k for k in keys if k not in grouped and k not in groups]
+    return Plan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists, source)
+
+
+def _groups(texts: list[str], keys: list[str]) -> tuple[dict[str, tuple[str, ...]], bool]:
+    """Noun phrases followed by parentheses that list two or more of ``keys``, and whether they are lists."""
+    groups: dict[str, tuple[str, ...]] = {}
+    lists = False
+    for text in texts:
+        named: dict[str, str] = {}  # container name -> arrays / lists / objects
+        for m in _CONTAINERS.finditer(text):
+            names, kind = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            for n in _CONNECT.split(names):
+                if n.strip():
+                    named[n.strip().lower()] = kind.lower()
+        for m in _PAREN.finditer(text):
+            inner = m.group(1)
+            members = tuple(k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", inner))
+            if len(members) < 2:
+                continue
+            before = re.split(r"[,，、;；.。:：]|\band\b|\bthe\b", text[: m.start()])[-1]
+            words = [w for w in re.findall(r"[A-Za-z][A-Za-z0-9_]*|[\u3400-\u9fff]+", before)
+                     if w.lower() not in _ARTICLES | _STOP_WORDS]
+            if not words:
+                continue
+            name = next((w for w in words if w.lower() in named), None)
+            while len(words) > 1 and words[-1].lower() in _GENERIC:
+                words = words[:-1]  # "the order details": the order
+            if name is None:
+                name = "_".join(w.lower() for w in words[-3:])
+            if name in members or name.lower() in _TYPE_WORDS:
+                continue
+            groups.setdefault(name, members)
+            is_list = named.get(name.lower()) in ("arrays", "lists", "数组", "列表") or bool(
+                re.search(r"\b(?:arrays?|lists?)\b|数组|列表", inner, re.I))
+            lists = lists or is_list
+    return groups, lists
+
+
+def hint(plan: Plan | None) -> str:
+    """The prompt line naming the keys of a plan (empty without keys)."""
+    if plan is None or not plan.keys:
+        return ""
+    if not plan.groups:
+        return "Answer with a JSON object with the fields: " + ", ".join(plan.keys) + "."
+    holder = "a list of objects with" if plan.lists else "an object with"
+    fields = [f"{k} ({holder} {', '.join(plan.groups[k])})" if k in plan.groups else k for k in plan.top]
+    return "Answer with a JSON object with the fields: " + ", ".join(fields) + "."
+
+
+# ------------------------------------------------------------------ the nudges
+
+
+@dataclass
+class _Source:
+    """One input, prepared for one vocabulary: its JSON-escaped bytes, where spans may start, and its numbers."""
+
+    text: bytes
+    starts: np.ndarray  # tokens that start a span of the input
+    numbers: tuple[str, ...]
+    longest: int  # digits of its longest number
+    has_brackets: bool
+
+
+def _number_forms(text: str) -> tuple[tuple[str, ...], int]:
+    forms: set[str] = set()
+    longest = 0
+    for m in _INPUT_NUMBER.finditer(text):
+        raw = m.group(0)
+        plain = raw.replace(",", "")
+        forms.update({raw, plain})
+        if "." in plain:
+            whole, frac = plain.split(".")
+            forms.update({whole, f"{whole}.{frac.rstrip('0')}".rstrip(".")})
+        longest = max(longest, sum(c.isdigit() for c in plain))
+    return tuple(sorted(forms)), longest
+
+
+class Steerer:
+    """Token tables for one vocabulary (built once) and the biases of the module doc."""
+
+    def __init__(self, pieces: list[bytes]) -> None:
+        self.pieces = pieces
+        self.by_piece: dict[bytes, list[int]] = {}
+        self.closing: dict[bytes, list[int]] = {}  # text before a token's first '"' -> tokens that close there
+        for i, p in enumerate(pieces):
+            if not p:
+                continue
+            self.by_piece.setdefault(p, []).append(i)
+            q = p.find(b'"')
+            if q >= 0 and not p[:q].endswith(b"\\"):
+                self.closing.setdefault(p[:q], []).append(i)
+        self.longest = max(map(len, self.by_piece), default=1)
+        squeezed = [bytes(c for c in p if c not in b" \n\t\r") for p in pieces]
+
+        def tokens(test) -> np.ndarray:  # type: ignore[no-untyped-def]
+            return np.flatnonzero([test(q) for q in squeezed])
+
+        self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
+        self.digit = np.flatnonzero([p[:1].isdigit() for p in pieces])
+        # a token that ends a number: what follows it in JSON (',', '}', ']'), not more of it
+        self.number_end = tokens(lambda q: q[:1] in (b",", b"}", b"]"))
+        before_quote = [p.split(b'"')[0] for p in pieces]
+        self.junk = np.flatnonzero([any(c in b for c in b"{}[]") for b in before_quote])
+        self.open = tokens(lambda q: q[:1] in (b"{", b"["))
+        self.open_object = tokens(lambda q: q[:1] == b"{")
+        self.open_array = tokens(lambda q: q in (b"[", b"[{") or q.startswith(b'[{"'))
+        self.open_scalar_array = tokens(lambda q: q[:1] == b"[" and q[1:2] not in (b"", b"{"))
+        self.scalar_start = tokens(lambda q: q[:1] == b'"' or q[:1].isdigit() or q[:1] == b"-")
+        self.comma = tokens(lambda q: q[:1] == b",")
+        self.close_object = tokens(lambda q: q[:1] == b"}")
+        self.close_one = tokens(lambda q: q == b"}")
+        self.close_more = tokens(lambda q: len(q) > 1 and all(c in b"}]" for c in q))
+        self.close_and_continue = tokens(lambda q: q.startswith(b"},"))
+        self.close_out_and_continue = tokens(lambda q: q[:1] == b"}" and b"," in q and not q.startswith(b"},"))
+        self.close_array_only = tokens(lambda q: q == b"]")
+        self.close_array_and_continue = tokens(lambda q: q.startswith(b"],"))
+        self.close_array_and_object = tokens(lambda q: q.startswith(b"]}"))
+        self.quote_close_object = tokens(lambda q: q.startswith(b'"}'))
+        self.quote_comma = tokens(lambda q: q.startswith(b'",'))
+        self.quote_close_continue = tokens(lambda q: q.startswith(b'"},'))
+        self._sources: dict[str, _Source] = {}
+
+    # -------------------------------------------------------------- entry point
+
+    def apply(self, shape: JsonShape, logits: np.ndarray, plan: Plan | None) -> None:
+        """Add the biases for the next token to ``logits`` (already masked by the grammar)."""
+        if plan is None:
+            return
+        if plan.keys:
+            self.steer_keys(shape, logits, plan)
+        if plan.source:
+            source = self._source(plan.source)
+            if shape.in_string and not shape.in_key:
+                self._spans(shape, logits, source)
+            elif not shape.in_string:
+                self._numbers(shape, logits, source)
+
+    def _source(self, text: str) -> _Source:
+        cached = self._sources.get(text)
+        if cached is not None:
+            return cached
+        escaped = json.dumps(text, ensure_ascii=False)[1:-1]
+        raw = escaped.encode("utf-8")
+        starts: set[int] = set()
+        at = 0  # byte offset of character i
+        for i, ch in enumerate(escaped):
+            width = len(ch.encode("utf-8"))
+            prev = escaped[i - 1] if i else " "
+            if ch.isspace() or not (_CJK.match(ch) or not prev.isalnum()):
+                at += width
+                continue
+            chunk = raw[at:at + self.longest]
+            at += width
+            for n in range(1, len(chunk) + 1):
+                starts.update(self.by_piece.get(chunk[:n], ()))
+        numbers, longest = _number_forms(text)
+        source = _Source(raw, np.array(sorted(starts), dtype=np.int64), numbers, longest,
+                         any(c in text for c in "{}[]"))
+        if len(self._sources) > 16:
+            self._sources.clear()
+        self._sources[text] = source
+        return source
+
+    # -------------------------------------------------------------- values
+
+    def _spans(self, shape: JsonShape, logits: np.ndarray, source: _Source) -> None:
+        value = shape.string_text.encode("utf-8") + shape.pending
+        if not source.has_brackets and self.junk.size:
+            logits[self.junk] -= JUNK_BIAS
+        if not value:
+            if source.starts.size:
+                logits[source.starts] += SPAN_START
+            return
+        hay = source.text
+        ends: list[int] = []
+        at = hay.find(value)
+        while at >= 0 and len(ends) < 64:
+            ends.append(at + len(value))
+            at = hay.find(value, at + 1)
+        if not ends:
+            matched = _longest_prefix_in(value, hay)
+            drift = len(value.decode("utf-8", "ignore")) - len(value[:matched].decode("utf-8", "ignore"))
+            if drift > DRIFT_FREE:
+                logits[self.quote] += min(MAX_BIAS, DRIFT_BIAS * (drift - DRIFT_FREE))
+            return
+        cont: set[int] = set()
+        close: set[int] = set()
+        for end in ends:
+            chunk = hay[end:end + self.longest]
+            if not _CLAUSE_BREAK.match(chunk):  # "Laura Chen, your room": a value rarely runs on past ", "
+                for n in range(1, len(chunk) + 1):
+                    cont.update(self.by_piece.get(chunk[:n], ()))
+            for n in range(0, len(chunk) + 1):
+                if _boundary(hay, end + n):
+                    close.update(self.closing.get(chunk[:n], ()))
+        if cont:
+            logits[list(cont)] += SPAN_CONTINUE
+        if close:
+            logits[list(close)] += SPAN_END
+
+    def _numbers(self, shape: JsonShape, logits: np.ndarray, source: _Source) -> None:
+        written = shape.number_text
+        if not written:
+            # where the grammar allows a number and no string, start one the input holds
+            if shape.last in (":", "[", ",") and source.numbers and self.digit.size and \
+                    np.isfinite(logits[self.digit]).any() and not np.isfinite(logits[self.quote]).any():
+                starts = {t for n in source.numbers for t in self._prefix_tokens(n.encode())}
+                if starts:
+                    logits[list(starts)] += NUMBER_CONTINUE
+            return
+        candidates = [n for n in source.numbers if n.startswith(written)]
+        if not candidates:
+            if sum(c.isdigit() for c in written) >= source.longest:
+                logits[self.digit] -= NUMBER_OVER
+                logits[self.number_end] += NUMBER_END
+            return
+        cont = {t for n in candidates if len(n) > len(written) for t in self._prefix_tokens(n[len(written):].encode())}
+        if cont:
+            logits[list(cont)] += NUMBER_CONTINUE
+        if written in candidates:
+            logits[self.number_end] += NUMBER_END
+            over = np.setdiff1d(self.digit, np.array(sorted(cont), dtype=np.int64))
+            logits[over] -= NUMBER_OVER
+
+    def _prefix_tokens(self, rest: bytes) -> set[int]:
+        out: set[int] = set()
+        for n in range(1, min(len(rest), self.longest) + 1):
+            out.update(self.by_piece.get(rest[:n], ()))
+        return out
+
+    # -------------------------------------------------------------- keys
+
+    def steer_keys(self, shape: JsonShape, logits: np.ndarray, plan: Plan) -> None:
+        """Favour spelling the first named key not yet in this object, a plain value for a named key and
+        a container for a group (see the module doc and ``Plan``)."""
+        if shape.value_of is not None:  # right after '"key":'
+            if plan.groups and shape.depth == 1 and shape.value_of in plan.groups:
+                logits[self.open_array if plan.lists else self.open_object] += KEY_BIAS
+                logits[self.open_scalar_array] -= KEY_BIAS
+            elif shape.value_of in plan.for_object(shape.owner, shape.depth):
+                logits[self.open] -= KEY_BIAS  # a named field is a leaf: a nested object there runs away
+            return
+        if not shape.in_string and shape.stack and shape.stack[-1][0] == ord("[") and shape.owner in plan.groups:
+            if shape.last == "}":  # one object done: the source rarely holds more, and a small model repeats
+                parent_used = shape.keys[-1] if shape.keys else set()
+                if set(plan.for_object(None, shape.depth - 1)) <= parent_used:  # the object around it is done
+                    logits[self.close_array_only] += KEY_BIAS
+                    logits[self.close_array_and_object] += KEY_BIAS
+                    logits[self.close_array_and_continue] -= KEY_BIAS
+                else:
+                    logits[self.close_array_only] += KEY_BIAS
+                    logits[self.close_array_and_continue] += KEY_BIAS
+                    logits[self.close_array_and_object] -= KEY_BIAS
+            else:
+                logits[self.open_object] += KEY_BIAS  # a group's array holds objects (the mask decides where)
+                logits[self.scalar_start] -= KEY_BIAS
+            return
+        if not shape.at_object:
+            return
+        keys = plan.for_object(shape.owner, shape.depth)
+        if not keys:
+            return
+        used = shape.keys[-1] if shape.keys else set()
+        if not shape.at_key:
+            # In or after a value: an object that holds named keys is not closed while others are missing,
+            # and is closed once it holds them all and its last value is complete.
+            if used & set(keys) and not set(keys) <= used:
+                logits[self.quote_close_object if shape.in_string else self.close_object] -= KEY_BIAS
+            elif set(keys) <= used:
+                if shape.in_string:
+                    logits[self.quote_comma] -= KEY_BIAS
+                    logits[self.quote_close_continue] -= KEY_BIAS
+                else:
+                    logits[self.comma] -= KEY_BIAS  # after a number too: no key of its own after the named ones
+                    if _enclosing_done(shape, plan, 1):
+                        logits[self.close_out_and_continue] -= KEY_BIAS
+                if not shape.in_string and shape.last in ('"', "}", "]"):
+                    logits[self.close_one] += KEY_BIAS
+                    logits[self.close_and_continue] -= KEY_BIAS
+                    if shape.depth > 1:
+                        logits[self.close_more] -= KEY_BIAS  # what is around it decides for itself
+            return
+        if shape.in_string and not shape.in_key:
+            return
+        typed = shape.key_text if shape.in_string else ""
+        key = next((k for k in keys if k not in used and k.startswith(typed)), None)
+        if key is None:
+            return
+        if shape.in_string:
+            rests = [f'{key[len(typed):]}"'.encode()]
+            if typed != key:
+                logits[self.quote] -= KEY_BIAS  # "employee" is not yet "employees"
+        else:
+            rests = [f'"{key}"'.encode(), f' "{key}"'.encode(), f'\n"{key}"'.encode()]
+        boosted: set[int] = set()
+        for rest in rests:
+            boosted |= self._prefix_tokens(rest)
+        if boosted:
+            logits[list(boosted)] += KEY_BIAS_INSIDE if shape.in_string else KEY_BIAS
+
+
+def _boundary(hay: bytes, at: int) -> bool:
+    """Whether a span of the input may end before byte ``at``: at its end, before a non-word character, or
+    inside CJK text (which has no spaces between words)."""
+    if at >= len(hay):
+        return True
+    nxt = hay[at:at + 4].decode("utf-8", "ignore")[:1]
+    prev = hay[max(0, at - 4):at].decode("utf-8", "ignore")[-1:]
+    return not nxt or not nxt.isalnum() or bool(_CJK.match(nxt)) or bool(prev and _CJK.match(prev))
+
+
+def _longest_prefix_in(value: bytes, hay: bytes) -> int:
+    lo, hi = 0, len(value)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if value[:mid] in hay:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _enclosing_done(shape: JsonShape, plan: Plan, up: int) -> bool:
+    """Whether the object ``up`` objects out from the innermost object (0: the innermost) holds all of its
+    named keys."""
+    objects = [i for i, (kind, _items) in enumerate(shape.stack) if kind == ord("{")]
+    if len(objects) <= up or len(shape.keys) != len(objects):
+        return False
+    at = objects[-1 - up]
+    keys = plan.for_object(shape.owners[at], at + 1)
+    return bool(keys) and set(keys) <= shape.keys[-1 - up]
