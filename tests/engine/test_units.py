@@ -318,3 +318,14 @@ def test_key_plan_groups_fields_under_the_noun_before_their_parentheses() -> Non
     assert unnamed is not None and unnamed.groups == {"order": ("order_id", "total")} and not unnamed.lists
 
 
+
+
+def test_plain_mode_is_shown_a_chat_style_example() -> None:
+    """Issue 15: the offline plain answer behaves like the reference's chat models. Its worked example answers
+    at length, and answers a request for JSON with a sentence and a fenced block, not bare JSON."""
+    prompt = build_prompt(chat("none"))
+    example = prompt.text[: prompt.text.index("Instruction: Extract the name as JSON.")]
+    assert len(example.split("Output:\n")[1].split("\n")[0].split()) >= 40  # an answer of several sentences
+    assert "```json\n{" in example and example.count("```") == 2
+    assert "\n\n\n" not in example.rstrip("\n")  # no stop of plain mode inside the example itself
+    assert "\nInput:" in prompt.stop and build_prompt(chat("json_object")).stop == []
