@@ -48,7 +48,9 @@ def leaked(answer: str, request_text: str) -> list[str]:
 
 def test_example_words_are_the_examples_answers() -> None:
     assert echo.example_words(JSON_EXAMPLE) == ("planet", "saturn")
-    assert set(echo.example_words(TEXT_EXAMPLE)) == {"capital", "france", "paris"}
+    # plain mode's chat-style example (issue 15) starts its answers on the line after "Output:": the common words
+    # of a long answer ("because", "that") are not banned
+    assert echo.example_words(TEXT_EXAMPLE) == ()
 
 
 def test_words_the_request_holds_are_not_banned() -> None:
