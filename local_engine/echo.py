@@ -5,7 +5,8 @@ A base model this small copies whatever finished answer its prompt holds wheneve
 nothing better to write ("hello", "x", an image with no text): the worked example's own answer,
 ``{"planet": "Saturn"}``, is a valid reply to every JSON request. Rewording the example only changes
 what is copied, and dropping it costs the format it teaches ("only the asked fields, then stop"). So
-the decoder keeps the example's answer words out of the output: while it writes, a token that would
+the decoder keeps the example's give-away words (``prompting.JSON_EXAMPLE_TELLS`` and
+``TEXT_EXAMPLE_TELLS``) out of the output: while it writes, a token that would
 complete one of those words (in any letter case, across token boundaries, inside a key, a value or
 plain text) is masked out, unless the request's own text (messages, OCR text, schema) contains the
 word, in which case it may well be the right answer. Like the guards this only ever removes tokens
@@ -24,7 +25,6 @@ import numpy as np
 
 from local_engine.chat import ChatRequest
 
-MIN_WORD = 4  # "Paris", "planet", "capital"; not "the", "of", "is"
 MIN_PREFIX = 3  # a word begun like a banned one ("Sat") is cut there, unless the request has a word begun so
 _WORD = re.compile(r"[^\W\d_]+")
 _RUN = re.compile(r"[^\W\d_]*$")
@@ -39,20 +39,15 @@ class Echo:
     allowed: frozenset[str] = frozenset()
 
 
-def for_request(example: str, req: ChatRequest) -> Echo:
-    words = example_words(example)
+def for_request(tells: tuple[str, ...], req: ChatRequest, *, cut_prefixes: bool = True) -> Echo:
+    """The ``tells`` (the worked example's give-away words) the request does not hold. With ``cut_prefixes``
+    a word begun like one of them is stopped too (JSON values, where a copy starts "Sat" once "Saturn" is
+    banned); free text (plain mode) keeps every beginning, since "pla" or "aut" begin too many real words."""
     text = request_text(req)
-    banned = unasked(words, text)
-    return Echo(banned, open_prefixes(banned, text))
-
-
-def example_words(example: str) -> tuple[str, ...]:
-    """The words of the example's answers (its ``Output:`` lines), lower-cased: what a model copies."""
-    words: list[str] = []
-    for line in example.splitlines():
-        if line.startswith("Output:"):
-            words += [w.lower() for w in _WORD.findall(line[len("Output:"):]) if len(w) >= MIN_WORD]
-    return tuple(dict.fromkeys(words))
+    banned = unasked(tuple(t.lower() for t in tells), text)
+    if cut_prefixes:
+        return Echo(banned, open_prefixes(banned, text))
+    return Echo(banned, frozenset(w[:k] for w in banned for k in range(MIN_PREFIX, len(w))))
 
 
 def request_text(req: ChatRequest) -> str:

@@ -75,7 +75,7 @@ class Engine:
             decoder = Decoder(model)
             grammars = Grammars(model.tokenizer)
             grammars.json_object()  # compile the JSON Object grammar once, ahead of the first request
-            decoder.echo.warm(echo.example_words(prompting.JSON_EXAMPLE + prompting.TEXT_EXAMPLE))
+            decoder.echo.warm(prompting.JSON_EXAMPLE_TELLS + prompting.TEXT_EXAMPLE_TELLS)
             warm = decoder.tokenize(prompting.JSON_EXAMPLE)
             decoder.generate(warm, None, Settings(max_tokens=1))  # fills the KV cache with the example
         except Exception as e:  # the state says why; /health reports it
@@ -165,7 +165,7 @@ class Engine:
             stop=[*prompt.stop, *req.stop],
             trim=req.mode == "none",
             plan=prompt.plan,
-            echo=echo.for_request(prompt.example, req),
+            echo=echo.for_request(prompt.tells, req, cut_prefixes=req.mode != "none"),
             logprobs=LogprobRequest(req.top_logprobs) if req.logprobs else None,
         )
 

@@ -41,11 +41,13 @@ from local_engine.steering import Plan
 JSON_EXAMPLE = ("Instruction: Extract the planet and return it in JSON format.\n"
                 "Input: After seven years in space the probe reached Saturn.\n"
                 "Output: {\"planet\": \"Saturn\"}\n\n")
+# The words a copy of each worked example would give away. The decoder keeps them out of every answer whose
+# request does not hold them (echo.py); they are the example's distinctive content, not the common words any
+# answer needs ("because", "here"), which is why they are named here rather than read off the example.
+JSON_EXAMPLE_TELLS = ("planet", "saturn")
 # Plain mode answers the way the reference's chat models do: at the length the question needs and, asked for
 # JSON without a response format, with a sentence and a ```json fenced block (the problem the reference's
-# first sentence names, and the lesson of the Compare page). Its topics are far from any extraction. Its
-# answers start on the line after "Output:": the echo ban (echo.py) takes the words of "Output:" lines, and
-# those of a long answer are common words ("because", "that", "here") that every answer needs.
+# first sentence names, and the lesson of the Compare page). Its topics are far from any extraction.
 TEXT_EXAMPLE = ("Instruction: You are a helpful assistant.\n"
                 "Input: Why do leaves change colour in autumn?\n"
                 "Output:\nLeaves change colour in autumn because trees stop making chlorophyll, the green pigment "
@@ -57,6 +59,7 @@ TEXT_EXAMPLE = ("Instruction: You are a helpful assistant.\n"
                 "Input: Mars has two small moons, Phobos and Deimos.\n"
                 "Output:\nHere is the information in JSON format:\n\n"
                 "```json\n{\n  \"planet\": \"Mars\",\n  \"moons\": 2\n}\n```\n\n")
+TEXT_EXAMPLE_TELLS = ("chlorophyll", "pigment", "maples", "autumn", "planet", "mars", "moons", "phobos", "deimos")
 # Where the model starts a new block or a new dialogue turn on its own: the answer is over.
 BLOCK_STOPS = ["\nInstruction:", "\nInput:", "\nOutput:", "\n\n\n",
                "\nQ:", "\nA:", "\nQuestion:", "\nAnswer:", "\nUser:", "\nAssistant:", "\nHuman:", "\nAI:",
@@ -73,7 +76,8 @@ class Prompt:
     text: str
     stop: list[str] = field(default_factory=list)  # only for unconstrained output; a grammar stops itself
     plan: Plan | None = None  # what the decoder steers towards (``steering``): the input, and the named keys
-    example: str = ""  # the worked example at its head, whose content the decoder keeps out of the answer (echo)
+    example: str = ""  # the worked example at its head
+    tells: tuple[str, ...] = ()  # its give-away words, which the decoder keeps out of the answer (echo)
 
 
 def build_prompt(req: ChatRequest) -> Prompt:
@@ -114,7 +118,8 @@ def build_prompt(req: ChatRequest) -> Prompt:
             lines.append(block)
     lines.append("Output:")
     stop = [] if req.mode != "none" else list(BLOCK_STOPS)
-    return Prompt(example + "\n".join(lines), stop, plan, example)
+    tells = TEXT_EXAMPLE_TELLS if req.mode == "none" else JSON_EXAMPLE_TELLS
+    return Prompt(example + "\n".join(lines), stop, plan, example, tells)
 
 
 def _source(req: ChatRequest) -> str:

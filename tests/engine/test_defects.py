@@ -25,7 +25,7 @@ from local_engine.engine import Engine, Job
 from local_engine.errors import UnfinishedJson
 from local_engine.finite import unending
 from local_engine.generate import Settings, Stats
-from local_engine.prompting import JSON_EXAMPLE, TEXT_EXAMPLE
+from local_engine.prompting import JSON_EXAMPLE, JSON_EXAMPLE_TELLS, TEXT_EXAMPLE, TEXT_EXAMPLE_TELLS
 from local_engine.rules import check_model
 from tests.engine.conftest import lower
 
@@ -34,7 +34,7 @@ COMPAT = "/compatible-mode/v1/chat/completions"
 NATIVE_TEXT = "/api/v1/services/aigc/text-generation/generation"
 NATIVE_MM = "/api/v1/services/aigc/multimodal-generation/generation"
 # What the worked examples answer: the words no answer may write unless the request holds them.
-EXAMPLE_WORDS = echo.example_words(JSON_EXAMPLE + TEXT_EXAMPLE)
+EXAMPLE_WORDS = JSON_EXAMPLE_TELLS + TEXT_EXAMPLE_TELLS
 CAP = 12  # tokens: the example's answer is 8; enough to copy it, short enough to keep the test fast
 
 
@@ -46,18 +46,31 @@ def leaked(answer: str, request_text: str) -> list[str]:
 
 # ---------------------------------------------------------------- without the model
 
-def test_example_words_are_the_examples_answers() -> None:
-    assert echo.example_words(JSON_EXAMPLE) == ("planet", "saturn")
-    # plain mode's chat-style example (issue 15) starts its answers on the line after "Output:": the common words
-    # of a long answer ("because", "that") are not banned
-    assert echo.example_words(TEXT_EXAMPLE) == ()
+def test_the_tells_are_words_of_their_examples() -> None:
+    for example, tells in ((JSON_EXAMPLE, JSON_EXAMPLE_TELLS), (TEXT_EXAMPLE, TEXT_EXAMPLE_TELLS)):
+        answers = " ".join(part.split("\n\nInstruction:")[0] for part in example.split("Output:")[1:]).lower()
+        assert tells and all(t in example.lower() for t in tells), tells
+        assert sum(t in answers for t in tells) >= len(tells) // 2  # mostly what its answers say
+    # the common words a long plain answer needs are no tells
+    assert not {"because", "that", "here", "information", "json"} & set(TEXT_EXAMPLE_TELLS)
+
+
+def test_plain_mode_bans_the_tells_but_not_words_begun_like_them() -> None:
+    req = ChatRequest("compatible", "m", [Message("user", [Part(text="hello")])])
+    plain = echo.for_request(TEXT_EXAMPLE_TELLS, req, cut_prefixes=False)
+    assert "autumn" in plain.words and {"aut", "autu", "pla", "plan"} <= plain.allowed
+    tokens = echo.EchoBan([b"aut", b"hor", b"autumn", b"pla", b"ce"])
+    logits = np.zeros(5, dtype=np.float32)
+    tokens.apply(logits, plain, "")
+    assert np.isinf(logits[2]) and np.isfinite(logits[[0, 1, 3, 4]]).all()
 
 
 def test_words_the_request_holds_are_not_banned() -> None:
     req = ChatRequest("compatible", "qwen-plus", [Message("user", [Part(text="The probe reached SATURN.")])],
                       mode="json_schema", schema={"properties": {"planet": {"type": "string"}}})
-    assert echo.for_request(JSON_EXAMPLE, req).words == ()
-    said = echo.for_request(JSON_EXAMPLE, ChatRequest("compatible", "m", [Message("user", [Part(text="on Saturday")])]))
+    assert echo.for_request(JSON_EXAMPLE_TELLS, req).words == ()
+    saturday = ChatRequest("compatible", "m", [Message("user", [Part(text="on Saturday")])])
+    said = echo.for_request(JSON_EXAMPLE_TELLS, saturday)
     assert said.words == ("planet", "saturn")
     assert {"sat", "satu", "satur"} <= said.allowed and "saturn" not in said.allowed
 
