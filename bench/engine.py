@@ -226,7 +226,7 @@ def _logprobs_overhead(engine: Engine, rounds: int, max_tokens: int) -> dict[str
         lp_ms = 1000 * sum(s.logprob_seconds for s in per[True]) / max(1, sum(s.completion_tokens for s in per[True]))
         print(f"{mode:12s} {1000 * statistics.median(map(per_token, per[False])):6.1f} ms/token without, "
               f"{1000 * statistics.median(map(per_token, per[True])):6.1f} with: {ratios[mode]:.2f}x (median of paired "
-              f"rounds); logprobs {lp_ms:.2f} ms/token (scoring, and the model's rows for forced tokens)")
+              f"rounds); logprobs {lp_ms:.2f} ms/token (scoring the sampled tokens)")
     return ratios
 
 
