@@ -18,6 +18,7 @@ from components import connection, state, token_view
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
 from structured_output.local import EngineStatus
+from structured_output.output_notes import describe_output
 from structured_output.request import MODE_LABELS, Request
 from structured_output.result import RunResult
 from structured_output.runs.history import HistoryEntry
@@ -136,11 +137,13 @@ def parsed_panel(result: RunResult) -> None:
         return
     if p.ok:
         st.caption(":green[:material/check_circle:] Strict `json.loads` succeeded.")
+        output_notes(result)
         st.json(p.value, expanded=True)
         return
     if result.content is None:
         st.error("The response has no content.", icon=":material/block:")
         return
+    output_notes(result)
     where = f" at line {p.line}, column {p.column}" if p.line else ""
     st.error(f"Not valid JSON{where}: {md_escape(p.error)}", icon=":material/data_object:")
     st.code(error_excerpt(result.content, p.line, p.column, width=48), language=None, wrap_lines=True)
@@ -153,6 +156,12 @@ def parsed_panel(result: RunResult) -> None:
         st.caption("A lenient reader finds no JSON in it either.")
     with st.expander("The whole output, as text"):
         st.code(result.content, language=None, line_numbers=True, wrap_lines=True)
+
+
+def output_notes(result: RunResult) -> None:
+    """What the answer holds besides the JSON (empty, padded, fenced): one line each."""
+    for note in describe_output(result.content, result.parse):
+        st.caption(f":orange[:material/info:] {md_escape(note.text)}")
 
 
 def validation_panel(result: RunResult, request: Request) -> None:
