@@ -98,7 +98,11 @@ def wait_for_local_engine(service: RunService | None = None) -> CallError | None
 def run_with_progress(req: Request, api_key: str | None, service: RunService | None = None) -> Run:
     """Run ``req`` on the one road, recorded in the history; the output streams into the page."""
     watcher = PageWatcher(f"Running {md_escape(req.model)} · {MODE_LABELS[req.mode]}…")
-    return (service or road()).run(req, api_key, watcher)
+    run = (service or road()).run(req, api_key, watcher)
+    err = run.result.error
+    if req.endpoint == "custom" and (err is None or err.kind not in ("connection", "timeout")):
+        connection.note_custom_url_used(req.custom_base_url)  # it answered: worth offering again
+    return run
 
 
 # ---------------------------------------------------------------- showing
