@@ -21,6 +21,7 @@ import httpx
 import openai
 
 from structured_output.errors import CallError
+from structured_output.history import REDACTED
 from structured_output.wire.common import connection_error, from_status, timeout_error
 from structured_output.wire.compatible import tls_context
 
@@ -83,7 +84,20 @@ class ModelList:
 
 
 def list_models(base_url: str, api_key: str | None = None, timeout: float = MODELS_TIMEOUT_S) -> ModelList:
-    """The models the server lists, through the openai SDK's ``client.models.list()``; never raises."""
+    """The models the server lists, through the openai SDK's ``client.models.list()``; never raises.
+
+    A server that quotes the key back in its error has it replaced by ``[redacted key]``: the error is shown."""
+    listed = _list_models(base_url, api_key, timeout)
+    key = (api_key or "").strip()
+    if listed.error is not None and len(key) >= 4:
+        err = listed.error
+        err.message, err.hint = err.message.replace(key, REDACTED), err.hint.replace(key, REDACTED)
+        err.code = err.code.replace(key, REDACTED) if err.code else err.code
+        err.__context__ = err.__cause__ = err.__traceback__ = None
+    return listed
+
+
+def _list_models(base_url: str, api_key: str | None, timeout: float) -> ModelList:
     base = base_url.strip().rstrip("/")
     client = openai.OpenAI(api_key=(api_key or "").strip() or "EMPTY", base_url=base, timeout=timeout, max_retries=0,
                            http_client=httpx.Client(timeout=timeout, verify=tls_context()))

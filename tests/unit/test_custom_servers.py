@@ -143,3 +143,34 @@ def test_models_list_errors_are_plain() -> None:
     with RecordingServer() as server:  # answers every GET but /health with 404
         listed = list_models(f"http://127.0.0.1:{server.port}/v1")
     assert listed.ids == [] and listed.error is not None and "…/v1" in listed.error.hint
+
+
+def test_a_key_quoted_back_by_the_models_list_is_redacted() -> None:
+    secret = "sk-models-canary-2718281828"
+
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            token = self.headers.get("authorization", "").removeprefix("Bearer ")
+            data = json.dumps({"error": {"message": f"Incorrect API key provided: {token}."}}).encode()
+            self.send_response(401)
+            self.send_header("content-type", "application/json")
+            self.send_header("content-length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        listed = list_models(f"http://127.0.0.1:{httpd.server_address[1]}/v1", secret)
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert listed.error is not None and listed.error.kind == "auth"
+    assert secret not in f"{listed.error} {listed.error.hint} {listed.error!r}"
+    assert "[redacted key]" in listed.error.message
