@@ -110,6 +110,8 @@ def run_with_progress(req: Request, api_key: str | None, service: RunService | N
 def error_box(err: CallError) -> None:
     """The failure in plain words, the server's own message, and what to do."""
     head = f"HTTP {err.status}" if err.status else err.kind.replace("_", " ").capitalize()
+    if err.kind == "unsupported":
+        head += " · not supported by this server"
     code = f" · {md_escape(err.code)}" if err.code else ""
     st.error(f"**{head}{code}**: {md_escape(err.message)}", icon=":material/error:")
     st.info(md_escape(err.hint), icon=":material/lightbulb:")
