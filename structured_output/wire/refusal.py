@@ -37,6 +37,7 @@ _ACCEPTS = (
 # the documented JSON keyword rule and structured output in thinking mode keep their own advice.
 _OWN_ADVICE = re.compile(r"must contain the word 'json'|thinking", re.IGNORECASE)
 _TYPE_VALUE = re.compile(r"\b(json_schema|json_object)\b")
+_FOR_MODEL = re.compile(r"^`[^`]+` does not|\bthis model\b|\bfor (the )?model\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ def unsupported_parameter(message: str) -> Refusal | None:
         what = f"response_format type '{refused_value}'" if refused_value else "this response_format"
     else:
         what = f"the `{named[0]}` parameter"
+    if _FOR_MODEL.search(message):  # refused for one model (DashScope, the local engine), maybe not for others
+        what += " for this model"
     return Refusal(what, accepts)
 
 

@@ -86,6 +86,7 @@ def test_a_refusing_400_on_the_native_protocol_is_unsupported(monkeypatch: pytes
                                                      "'json_schema'."}))
         err = run(_req(server.port, endpoint="local", protocol="native", model="qwen-turbo")).error
     assert err is not None and err.kind == "unsupported" and len(server.requests) == 1
+    assert "does not support response_format type 'json_schema' for this model" in err.hint
 
 
 # ---------------------------------------------------------------- what came back
