@@ -12,7 +12,15 @@ from structured_output.catalog import load_catalog, local_engine_port
 from structured_output.display import md_escape
 from structured_output.local import EngineStatus, LocalEngine, autostart_enabled, progress_line, shared_engine
 from structured_output.network import is_loopback
-from structured_output.servers import KnownServer, ModelList, guess_server, known_servers, list_models, remember_url
+from structured_output.servers import (
+    KnownServer,
+    ModelList,
+    guess_server,
+    known_server,
+    known_servers,
+    list_models,
+    remember_url,
+)
 
 PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
 
@@ -98,6 +106,17 @@ def server_support(server: KnownServer) -> None:
         if server.observed:
             st.caption(f"Seen here: {md_escape(server.observed)}")
         st.caption("Sources: " + " · ".join(f"[{md_escape(urlsplit(u).netloc)}]({u})" for u in server.sources))
+
+
+def server_mode_note(mode: str) -> None:
+    """Above Run: the picked custom server's docs say it does not take this mode (it can still be sent)."""
+    ss = st.session_state
+    if ss.get(state.ENDPOINT) != "custom" or mode not in ("json_object", "json_schema"):
+        return
+    server = known_server(ss.get(state.CUSTOM_SERVER) or "")
+    if server is not None and server.supports(mode) == "no":
+        st.warning(f"{md_escape(server.label)}: its docs say it does not take response_format type `{mode}`. "
+                   "Sending it shows the server's own answer.", icon=":material/dns:")
 
 
 def custom_models(url: str) -> ModelList | None:

@@ -145,6 +145,7 @@ def test_playground_against_the_server(app: AppTest, llama_cpp_server: ThirdPart
     at.radio(key=state.MODE).set_value("json_schema").run()
     at.session_state[state.SCHEMA_TEXT] = SCHEMA
     at.run()
+    assert "its docs say it does not take response_format type json_schema" in texts(at).replace("`", "")
     at.button(key=state.RUN_BUTTON).click().run(timeout=300)
     page = texts(at)
     assert "HTTP 500" in page
