@@ -72,9 +72,11 @@ def custom_url_settings() -> None:
     if not url:
         return
     servers = {s.id: s for s in known_servers()}
-    if ss.get(state.CUSTOM_SERVER) not in servers:
+    guessed_for = f"{state.CUSTOM_SERVER}.__for_url"
+    if ss.get(guessed_for) != url:  # a new URL: guess its server again (the user's pick holds until then)
         guess = guess_server(url)
         ss[state.CUSTOM_SERVER] = guess.id if guess else None
+        ss[guessed_for] = url
     st.selectbox("Server", list(servers), key=state.CUSTOM_SERVER, index=None, format_func=lambda i: servers[i].label,
                  placeholder="Which server is it?",
                  help="Shows what that server's documentation says it supports (guessed from the port when only "
@@ -89,7 +91,6 @@ def _take_recent_url() -> None:
     picked = ss.get(state.RECENT_PICK)
     if picked:
         ss[state.CUSTOM_URL] = picked
-        ss[state.CUSTOM_SERVER] = ""  # guessed again for the new URL
     ss[state.RECENT_PICK] = None
 
 
@@ -126,15 +127,23 @@ def custom_models(url: str) -> ModelList | None:
     if not re.match(r"^https?://\S+$", url):
         return None
     cache: dict[str, ModelList] = ss[state.CUSTOM_MODELS]
-    if url not in cache:
-        cache[url] = list_models(url, state.api_key_for("custom"))
-        if cache[url].error is None:
+    key = state.api_key_for("custom")
+    entry = _models_cache_key(url, key)  # a key typed after a 401 asks again; the key itself is not kept
+    if entry not in cache:
+        cache[entry] = list_models(url, key)
+        if cache[entry].error is None:
             note_custom_url_used(url)
-    return cache[url]
+    return cache[entry]
+
+
+def _models_cache_key(url: str, key: str | None) -> str:
+    return f"{url} (with a key)" if key else url
 
 
 def refresh_custom_models() -> None:
-    st.session_state[state.CUSTOM_MODELS].pop(st.session_state[state.CUSTOM_URL].strip().rstrip("/"), None)
+    url = st.session_state[state.CUSTOM_URL].strip().rstrip("/")
+    for key in (None, "k"):
+        st.session_state[state.CUSTOM_MODELS].pop(_models_cache_key(url, key), None)
 
 
 def note_custom_url_used(url: str) -> None:

@@ -31,7 +31,7 @@ DASHSCOPE_KEY = "conn.dashscope_key"  # a typed DashScope key: session memory on
 CUSTOM_KEY = "conn.custom_key"  # a typed key for the custom server, never sent to DashScope
 RECENT_URLS = "conn.recent_urls"  # list[str]: custom base URLs used lately (never with credentials), newest first
 RECENT_PICK = "conn.recent_pick"  # the "Recent URLs" select box; copied into CUSTOM_URL when picked
-CUSTOM_MODELS = "conn.custom_models"  # dict[url, servers.ModelList]: what GET /models answered, per base URL
+CUSTOM_MODELS = "conn.custom_models"  # dict[url (+ "with a key"), servers.ModelList]: what GET /models answered
 CUSTOM_SERVER = "conn.custom_server"  # id of the known server whose documented support is shown ("" = none)
 CUSTOM_MODEL_PICK = "req.custom_model_pick"  # the listed-models select box; copied into CUSTOM_MODEL
 KEY_ENV = "DASHSCOPE_API_KEY"
