@@ -21,7 +21,7 @@ import httpx
 import openai
 
 from structured_output.errors import CallError
-from structured_output.history import REDACTED
+from structured_output.runs.history import REDACTED
 from structured_output.wire.common import connection_error, from_status, timeout_error
 from structured_output.wire.compatible import tls_context
 

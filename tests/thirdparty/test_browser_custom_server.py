@@ -4,19 +4,15 @@ notes. Screenshots at 1280x800, light and dark, go to ``test-artifacts/custom-se
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from tests.conftest import ROOT, stop_process
+from tests.servers import free_port, start_app, stop_process
 from tests.thirdparty.conftest import ThirdPartyServer
-from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, free_port
+from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.thirdparty]
 
@@ -26,30 +22,10 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``streamlit run app.py`` on a free port; no local engine is needed (autostart off)."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --test installs it)")
-    port = free_port()
-    env = dict(os.environ, SOP_LOCAL_ENGINE_PORT=str(free_port()), SOP_LOCAL_ENGINE_AUTOSTART="0",
-               SOP_RECENT_URLS_FILE=str(tmp_path_factory.mktemp("recent") / "recent_urls.json"))
-    env.pop("DASHSCOPE_API_KEY", None)
-    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
+    env = {"SOP_LOCAL_ENGINE_PORT": str(free_port()), "SOP_LOCAL_ENGINE_AUTOSTART": "0",
+           "SOP_RECENT_URLS_FILE": str(tmp_path_factory.mktemp("recent") / "recent_urls.json"), "DASHSCOPE_API_KEY": ""}
+    proc, url = start_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log", env=env)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"streamlit exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                if httpx.get(f"{url}/_stcore/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"streamlit did not start:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.3)
         yield url
     finally:
         stop_process(proc)
