@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 import streamlit as st
 
 from components import state
@@ -9,6 +12,15 @@ from structured_output.catalog import load_catalog, local_engine_port
 from structured_output.display import md_escape
 from structured_output.local import EngineStatus, LocalEngine, autostart_enabled, progress_line, shared_engine
 from structured_output.network import is_loopback
+from structured_output.servers import (
+    KnownServer,
+    ModelList,
+    guess_server,
+    known_server,
+    known_servers,
+    list_models,
+    remember_url,
+)
 
 PROTOCOL_LABELS = {"compatible": "OpenAI-compatible", "native": "DashScope native"}
 
@@ -33,9 +45,7 @@ def connection_settings() -> None:
                       "that really enforces JSON and JSON Schema.")
     endpoint = endpoints[st.session_state[state.ENDPOINT]]
     if endpoint.id == "custom":
-        st.text_input("Base URL", key=state.CUSTOM_URL, placeholder="http://localhost:11434/v1",
-                      persist_state="session",
-                      help="Any OpenAI-compatible server: vLLM, Ollama, llama.cpp server, OpenAI.")
+        custom_url_settings()
     if len(endpoint.protocols) > 1:
         st.radio("Protocol", endpoint.protocols, key=state.PROTOCOL, horizontal=True, persist_state="session",
                  format_func=PROTOCOL_LABELS.get,
@@ -44,6 +54,102 @@ def connection_settings() -> None:
         st.caption("Protocol: OpenAI-compatible (the only one this endpoint speaks).")
     if endpoint.id != "local":
         _api_key(endpoint.id)
+
+
+def custom_url_settings() -> None:
+    """The base URL, the recent ones to pick from, and which known server it is (its documented support)."""
+    ss = st.session_state
+    st.text_input("Base URL", key=state.CUSTOM_URL, placeholder="http://localhost:11434/v1",
+                  persist_state="session",
+                  help="Any OpenAI-compatible server: vLLM, SGLang, Ollama, llama.cpp's llama-server, LM Studio, "
+                       "llama-cpp-python's server, OpenAI. Usually ends in /v1.")
+    recent = [u for u in ss.get(state.RECENT_URLS) or [] if u != ss[state.CUSTOM_URL].strip().rstrip("/")]
+    if recent:
+        st.selectbox("Recent URLs", recent, index=None, key=state.RECENT_PICK, placeholder="Pick a recent URL",
+                     on_change=_take_recent_url,
+                     help="Custom URLs used lately, kept in your data folder without keys or credentials.")
+    url = ss[state.CUSTOM_URL].strip()
+    if not url:
+        return
+    servers = {s.id: s for s in known_servers()}
+    guessed_for = f"{state.CUSTOM_SERVER}.__for_url"
+    if ss.get(guessed_for) != url:  # a new URL: guess its server again (the user's pick holds until then)
+        guess = guess_server(url)
+        ss[state.CUSTOM_SERVER] = guess.id if guess else None
+        ss[guessed_for] = url
+    st.selectbox("Server", list(servers), key=state.CUSTOM_SERVER, index=None, format_func=lambda i: servers[i].label,
+                 placeholder="Which server is it?",
+                 help="Shows what that server's documentation says it supports (guessed from the port when only "
+                      "one known server uses it).")
+    server = servers.get(ss.get(state.CUSTOM_SERVER) or "")
+    if server is not None:
+        server_support(server)
+
+
+def _take_recent_url() -> None:
+    ss = st.session_state
+    picked = ss.get(state.RECENT_PICK)
+    if picked:
+        ss[state.CUSTOM_URL] = picked
+    ss[state.RECENT_PICK] = None
+
+
+SUPPORT_MARK = {"yes": ":green[yes]", "no": ":red[no]", "undocumented": ":gray[not documented]"}
+
+
+def server_support(server: KnownServer) -> None:
+    """The server's documented support for the two modes and logprobs, with its sources."""
+    rows = " · ".join(f"{label} {SUPPORT_MARK[server.supports(feature)]}" for feature, label in
+                      (("json_object", "JSON Object"), ("json_schema", "JSON Schema"), ("logprobs", "logprobs")))
+    st.caption(f"{md_escape(server.label)}, as its docs say: {rows}")
+    with st.expander("What its docs say"):
+        st.caption(md_escape(server.note))
+        if server.observed:
+            st.caption(f"Seen here: {md_escape(server.observed)}")
+        st.caption("Sources: " + " · ".join(f"[{md_escape(urlsplit(u).netloc)}]({u})" for u in server.sources))
+
+
+def server_mode_note(mode: str) -> None:
+    """Above Run: the picked custom server's docs say it does not take this mode (it can still be sent)."""
+    ss = st.session_state
+    if ss.get(state.ENDPOINT) != "custom" or mode not in ("json_object", "json_schema"):
+        return
+    server = known_server(ss.get(state.CUSTOM_SERVER) or "")
+    if server is not None and server.supports(mode) == "no":
+        st.warning(f"{md_escape(server.label)}: its docs say it does not take response_format type `{mode}`. "
+                   "Sending it shows the server's own answer.", icon=":material/dns:")
+
+
+def custom_models(url: str) -> ModelList | None:
+    """What ``GET /models`` of the custom URL answered, asked once a session per URL (Refresh asks again)."""
+    ss = st.session_state
+    url = url.strip().rstrip("/")
+    if not re.match(r"^https?://\S+$", url):
+        return None
+    cache: dict[str, ModelList] = ss[state.CUSTOM_MODELS]
+    key = state.api_key_for("custom")
+    entry = _models_cache_key(url, key)  # a key typed after a 401 asks again; the key itself is not kept
+    if entry not in cache:
+        cache[entry] = list_models(url, key)
+        if cache[entry].error is None:
+            note_custom_url_used(url)
+    return cache[entry]
+
+
+def _models_cache_key(url: str, key: str | None) -> str:
+    return f"{url} (with a key)" if key else url
+
+
+def refresh_custom_models() -> None:
+    url = st.session_state[state.CUSTOM_URL].strip().rstrip("/")
+    for key in (None, "k"):
+        st.session_state[state.CUSTOM_MODELS].pop(_models_cache_key(url, key), None)
+
+
+def note_custom_url_used(url: str) -> None:
+    """Remember ``url`` (session and data folder) once the server has answered; never with credentials."""
+    ss = st.session_state
+    ss[state.RECENT_URLS] = remember_url(url, ss.get(state.RECENT_URLS) or [])
 
 
 def _api_key(endpoint_id: str) -> None:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from components import state
+from components import connection, state
 from structured_output.catalog import ModelInfo, load_catalog
 from structured_output.display import md_escape
 from structured_output.request import MODE_LABELS, MODES
+from structured_output.servers import ModelList
 
 
 def model_options(current: str, endpoint_id: str) -> list[str]:
@@ -27,10 +28,16 @@ def model_picker(endpoint_id: str, key: str = state.MODEL, custom_key: str = sta
     """A catalog select box (any name can be typed), or free text for a custom server; shows badges."""
     catalog = load_catalog()
     ss = st.session_state
+    if endpoint_id == "custom" and custom_key == state.CUSTOM_MODEL:
+        listed = connection.custom_models(ss[state.CUSTOM_URL])
+        if listed is not None and listed.ids and not (ss.get(custom_key) or "").strip():
+            ss[custom_key] = listed.ids[0]  # before the field is drawn: a server's first model, ready to run
     if endpoint_id == "custom":
         st.text_input("Model", key=custom_key, placeholder="e.g. llama3.2, gpt-4o-mini, Qwen/Qwen3-8B",
                       persist_state="session", help="The model name exactly as the custom server knows it.")
         name = ss[custom_key]
+        if custom_key == state.CUSTOM_MODEL:
+            listed_models(connection.custom_models(ss[state.CUSTOM_URL]))
     else:
         st.selectbox("Model", model_options(ss[key], endpoint_id), key=key, accept_new_options=True,
                      persist_state="session",
@@ -41,6 +48,31 @@ def model_picker(endpoint_id: str, key: str = state.MODEL, custom_key: str = sta
     info = catalog.model(name)
     model_badges(info)
     return info
+
+
+def listed_models(listed: ModelList | None) -> None:
+    """The models the custom server lists (GET /models), to pick from; or why they could not be listed."""
+    if listed is None:
+        return
+    col_pick, col_refresh = st.columns([5, 1], vertical_alignment="bottom")
+    if listed.error is not None:
+        col_pick.caption(f":orange[:material/list:] Could not list this server's models: "
+                         f"{md_escape(listed.error.message)} {md_escape(listed.error.hint)}")
+    elif listed.ids:
+        col_pick.selectbox(f"Models this server lists ({len(listed.ids)})", listed.ids, index=None,
+                           key=state.CUSTOM_MODEL_PICK, placeholder="Pick one to use it", on_change=_take_listed_model,
+                           help="From the server's GET /models, through the openai SDK's client.models.list().")
+    else:
+        col_pick.caption("This server lists no models (GET /models is empty); type the name it expects.")
+    col_refresh.button("", icon=":material/refresh:", key="req.custom_models_refresh", help="List the models again",
+                       on_click=connection.refresh_custom_models)
+
+
+def _take_listed_model() -> None:
+    ss = st.session_state
+    if ss.get(state.CUSTOM_MODEL_PICK):
+        ss[state.CUSTOM_MODEL] = ss[state.CUSTOM_MODEL_PICK]
+    ss[state.CUSTOM_MODEL_PICK] = None
 
 
 _BADGE = {  # status → icon, colour

@@ -18,6 +18,7 @@ from components import connection, state, token_view
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
 from structured_output.local import EngineStatus
+from structured_output.output_notes import describe_output
 from structured_output.request import MODE_LABELS, Request
 from structured_output.result import RunResult
 from structured_output.runs.history import HistoryEntry
@@ -97,7 +98,11 @@ def wait_for_local_engine(service: RunService | None = None) -> CallError | None
 def run_with_progress(req: Request, api_key: str | None, service: RunService | None = None) -> Run:
     """Run ``req`` on the one road, recorded in the history; the output streams into the page."""
     watcher = PageWatcher(f"Running {md_escape(req.model)} · {MODE_LABELS[req.mode]}…")
-    return (service or road()).run(req, api_key, watcher)
+    run = (service or road()).run(req, api_key, watcher)
+    err = run.result.error
+    if req.endpoint == "custom" and (err is None or err.kind not in ("connection", "timeout")):
+        connection.note_custom_url_used(req.custom_base_url)  # it answered: worth offering again
+    return run
 
 
 # ---------------------------------------------------------------- showing
@@ -105,6 +110,8 @@ def run_with_progress(req: Request, api_key: str | None, service: RunService | N
 def error_box(err: CallError) -> None:
     """The failure in plain words, the server's own message, and what to do."""
     head = f"HTTP {err.status}" if err.status else err.kind.replace("_", " ").capitalize()
+    if err.kind == "unsupported":
+        head += " · not supported by this server"
     code = f" · {md_escape(err.code)}" if err.code else ""
     st.error(f"**{head}{code}**: {md_escape(err.message)}", icon=":material/error:")
     st.info(md_escape(err.hint), icon=":material/lightbulb:")
@@ -136,11 +143,13 @@ def parsed_panel(result: RunResult) -> None:
         return
     if p.ok:
         st.caption(":green[:material/check_circle:] Strict `json.loads` succeeded.")
+        output_notes(result)
         st.json(p.value, expanded=True)
         return
     if result.content is None:
         st.error("The response has no content.", icon=":material/block:")
         return
+    output_notes(result)
     where = f" at line {p.line}, column {p.column}" if p.line else ""
     st.error(f"Not valid JSON{where}: {md_escape(p.error)}", icon=":material/data_object:")
     st.code(error_excerpt(result.content, p.line, p.column, width=48), language=None, wrap_lines=True)
@@ -153,6 +162,12 @@ def parsed_panel(result: RunResult) -> None:
         st.caption("A lenient reader finds no JSON in it either.")
     with st.expander("The whole output, as text"):
         st.code(result.content, language=None, line_numbers=True, wrap_lines=True)
+
+
+def output_notes(result: RunResult) -> None:
+    """What the answer holds besides the JSON (empty, padded, fenced): one line each."""
+    for note in describe_output(result.content, result.parse):
+        st.caption(f":orange[:material/info:] {md_escape(note.text)}")
 
 
 def validation_panel(result: RunResult, request: Request) -> None:

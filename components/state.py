@@ -20,6 +20,7 @@ import streamlit as st
 from structured_output.catalog import load_catalog
 from structured_output.request import ImageInput, Request
 from structured_output.runs.history import History
+from structured_output.servers import load_recent_urls
 
 # ---------------------------------------------------------------- sidebar: where requests go
 ENDPOINT = "conn.endpoint"
@@ -28,6 +29,11 @@ CUSTOM_URL = "conn.custom_url"
 KEY_INPUT = "conn.key_input"  # the password widget; emptied as soon as its value is taken
 DASHSCOPE_KEY = "conn.dashscope_key"  # a typed DashScope key: session memory only
 CUSTOM_KEY = "conn.custom_key"  # a typed key for the custom server, never sent to DashScope
+RECENT_URLS = "conn.recent_urls"  # list[str]: custom base URLs used lately (never with credentials), newest first
+RECENT_PICK = "conn.recent_pick"  # the "Recent URLs" select box; copied into CUSTOM_URL when picked
+CUSTOM_MODELS = "conn.custom_models"  # dict[url (+ "with a key"), servers.ModelList]: what GET /models answered
+CUSTOM_SERVER = "conn.custom_server"  # id of the known server whose documented support is shown ("" = none)
+CUSTOM_MODEL_PICK = "req.custom_model_pick"  # the listed-models select box; copied into CUSTOM_MODEL
 KEY_ENV = "DASHSCOPE_API_KEY"
 
 # ---------------------------------------------------------------- the request
@@ -149,7 +155,8 @@ DEFAULT_SCHEMA = """{
 def defaults() -> dict[str, Any]:
     """The first state of a session: the reference's getting-started example, ready to run offline."""
     return {
-        ENDPOINT: "local", PROTOCOL: "compatible", CUSTOM_URL: "", KEY_INPUT: "",
+        ENDPOINT: "local", PROTOCOL: "compatible", CUSTOM_URL: "", KEY_INPUT: "", CUSTOM_MODELS: {},
+        CUSTOM_SERVER: "",
         MODEL: "qwen-flash", CUSTOM_MODEL: "", MODE: "json_object", SCHEMA_NAME: "user_info", STRICT: True,
         SYSTEM_PROMPT: DEFAULT_SYSTEM_PROMPT, USER_TEXT: DEFAULT_USER_TEXT, SCHEMA_TEXT: DEFAULT_SCHEMA,
         IMAGES: [], IMAGE_URL: "", IMAGE_NOTICES: [], UPLOADER_VERSION: 0,
@@ -172,6 +179,8 @@ def init_defaults() -> None:
     for key, value in defaults().items():
         if key not in ss:
             ss[key] = value
+    if RECENT_URLS not in ss:  # read once a session: the file carries the list across restarts
+        ss[RECENT_URLS] = load_recent_urls()
 
 
 # ---------------------------------------------------------------- keys

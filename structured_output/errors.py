@@ -7,7 +7,7 @@ from typing import Literal
 
 ErrorKind = Literal[
     "http", "connection", "timeout", "auth", "rate_limit", "server", "missing_key", "bad_response", "stream_cut",
-    "invalid_request",
+    "invalid_request", "unsupported",
 ]
 
 

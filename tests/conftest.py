@@ -26,6 +26,15 @@ ENGINE_START_TIMEOUT_S = float(os.environ.get("SOP_TEST_ENGINE_TIMEOUT", "900"))
 _ENGINE_LOG = pytest.StashKey[Path]()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Recent custom URLs go to a file of this test session, never to the user's data folder (the app
+    servers the browser tests start inherit it)."""
+    if not os.environ.get("SOP_RECENT_URLS_FILE"):
+        import tempfile
+
+        os.environ["SOP_RECENT_URLS_FILE"] = str(Path(tempfile.mkdtemp(prefix="sop-test-")) / "recent_urls.json")
+
+
 @pytest.fixture(scope="session")
 def local_engine_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of a ready local engine, e.g. ``http://127.0.0.1:40123`` (no trailing slash).

@@ -4,7 +4,7 @@ decision is made in ``structured_output``."""
 
 import streamlit as st
 
-from components import code_export, editors, findings, history_panel, images, params, picker, results, state
+from components import code_export, connection, editors, findings, history_panel, images, params, picker, results, state
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.lint import lint
@@ -48,6 +48,7 @@ with col_params, st.container(border=True):
 request = state.current_request()
 found = lint(request)
 findings.findings_list(findings.not_about_the_schema(found))
+connection.server_mode_note(request.mode)
 blocking = [f for f in found if f.blocking]
 
 col_run, col_why = st.columns([1, 5], vertical_alignment="center")

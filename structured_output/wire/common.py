@@ -9,6 +9,7 @@ from typing import Any
 
 from structured_output.errors import CallError
 from structured_output.request import Request
+from structured_output.wire import refusal
 
 SERVED_BY_HEADER = "x-local-engine-model"
 
@@ -41,6 +42,9 @@ def from_status(status: int, code: Any, message: str, request_id: str | None) ->
     if status == 429:
         return CallError("rate_limit", message, "Too many requests at once: wait a moment and run again "
                          "(the local engine serves one request at a time).", status, code, request_id)
+    refused = refusal.unsupported_parameter(message) if status >= 400 else None
+    if refused is not None:  # read for what it says: a refused parameter is not transient, whatever the status
+        return CallError("unsupported", message, refusal.hint(refused, status), status, code, request_id)
     if status >= 500:
         return CallError("server", message, "The server failed on its side; running again later usually works.",
                          status, code, request_id)

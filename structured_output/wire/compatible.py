@@ -16,6 +16,7 @@ from structured_output.errors import CallError
 from structured_output.request import Request
 from structured_output.result import RunResult, Usage, content_of
 from structured_output.tokens import TOP_LOGPROBS
+from structured_output.wire import refusal
 from structured_output.wire.common import (
     SERVED_BY_HEADER,
     OnDelta,
@@ -84,7 +85,8 @@ def send(req: Request, endpoint: str, base_url: str, api_key: str, result: RunRe
         if attempts > 1 and on_retry is not None:
             on_retry(attempts - 1, 0.0, CallError("server", "retrying", ""))
 
-    http_client = httpx.Client(event_hooks={"request": [count]}, timeout=timeout, verify=tls_context())
+    http_client = httpx.Client(event_hooks={"request": [count], "response": [_no_retry_on_refusal]},
+                               timeout=timeout, verify=tls_context())
     client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout,
                            max_retries=max_retries, http_client=http_client)
     kwargs = openai_kwargs(req)
@@ -124,6 +126,17 @@ def send(req: Request, endpoint: str, base_url: str, api_key: str, result: RunRe
     finally:
         client.close()
     result.retries = max(0, attempts - 1)
+
+
+def _no_retry_on_refusal(response: httpx.Response) -> None:
+    """The SDK retries every 5xx (and 408/409/429) unless the response says ``x-should-retry: false``;
+    a body that refuses a parameter we sent (``refusal.should_not_retry``) gets that header here, so
+    a server that answers JSON Schema mode with a 500 is asked once, not three times."""
+    if response.status_code < 500 and response.status_code not in (408, 409):
+        return
+    response.read()
+    if refusal.should_not_retry(response.content):
+        response.headers["x-should-retry"] = "false"
 
 
 def _fill_from_body(body: Any, result: RunResult) -> None:
