@@ -19,7 +19,7 @@ from structured_output.export import generate
 from structured_output.export.literals import java_str, js_str, literal, py_str
 from structured_output.export.shapes import NotExpressible, schema_shape
 from structured_output.export.shared import INLINE_DATA_URL_MAX, Snippet
-from structured_output.presets import assets_dir, load_presets, preset_to_request
+from structured_output.presets import assets_dir, get_preset, load_presets, preset_to_request
 from structured_output.request import ImageInput, Request
 
 PRESETS = load_presets()
@@ -233,7 +233,7 @@ def _sdk_schema_of(code: str, class_name: str) -> dict:
 def test_generated_class_makes_parse_send_the_presets_schema(preset_id: str) -> None:
     """The reference's parse presets store what the SDK sends for the reference's class; the class
     generated back from that schema makes the SDK send the very same schema."""
-    preset = next(p for p in PRESETS if p.id == preset_id)
+    preset = get_preset(preset_id)  # the form that was a preset of its own
     s = by_kind(generate(preset_to_request(preset)))
     assert _sdk_schema_of(s["python-openai-parse"].code, "UserInfo") == preset.json_schema
 
