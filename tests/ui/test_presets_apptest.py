@@ -395,6 +395,30 @@ def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: App
 
 
 @pytest.mark.engine
+def test_a_client_form_runs_through_its_own_protocol_beside_its_own_documented_result(engine_app: AppTest) -> None:
+    """The Java getting-started form: native protocol, its own prompts, the documented answer of the Java sample."""
+    at = engine_app
+    show_form(at, "getting-started", "java-dashscope")
+    form = get_preset("getting-started", "java-dashscope")
+    at.button(key=state.preset_key("run", uid("getting-started", form="java-dashscope"))).click().run(
+        timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    [entry] = at.session_state[state.HISTORY].entries
+    assert (entry.request.protocol, entry.request.system_prompt) == ("native", form.system_prompt)
+    assert entry.result.error is None and entry.result.served_by
+    codes = [c.value for c in at.code]
+    assert form.documented.return_result in codes  # the Java sample's documented answer
+    assert any("public class Main" in c for c in codes)  # and its code, in the details
+    assert "Expected outcome: JSON that parses: **as documented**." in texts(at)
+    # the other forms keep their own state: switching tabs shows the Python form, not yet run
+    show_form(at, "getting-started", "python-openai")
+    assert uid("getting-started", form="python-openai") in shown_ids(at)
+    assert not any(m.value.startswith("**Live**") for m in at.markdown)
+    show_form(at, "getting-started", "java-dashscope")
+    assert any(m.value.startswith("**Live**") for m in at.markdown)  # the Java run is still there
+
+
+@pytest.mark.engine
 def test_missing_json_preset_shows_the_documented_error_beside_the_live_400(engine_app: AppTest) -> None:
     at = engine_app
     at.button(key=state.preset_key("run", uid("missing-json-keyword-error"))).click().run(timeout=RUN_TIMEOUT_S)
