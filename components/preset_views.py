@@ -244,7 +244,7 @@ def form_body(preset: Preset, *, head: bool) -> None:
 
 
 def short_description(text: str, limit: int = 200) -> str:
-    """The first sentence (the whole text is in the card's details): 21 cards must stay scannable."""
+    """The first sentence (the whole text is in the card's details): the cards must stay scannable."""
     end = text.find(". ")
     first = text if end < 0 else text[: end + 1]
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"

@@ -26,6 +26,7 @@ browser_page = test_browser.page
 
 pytestmark = pytest.mark.browser
 PRESETS = load_presets()
+BACKGROUND_IS = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor "
 COUNT = f"{len(PRESETS)} of {len(PRESETS)} presets · {sum(len(p.variants()) for p in PRESETS)} client forms"
 
 
@@ -83,16 +84,16 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     expect(text.get_by_text("Documented vs live")).to_have_count(0)  # this form has not run yet
     text.get_by_role("button", name="Run here").click()
     expect(text.get_by_role("tab", name="Documented vs live")).to_be_visible(timeout=RUN_TIMEOUT_MS)
-    expect(text.get_by_text('"Name": "Alex Brown"')).to_be_visible()
+    expect(text.get_by_text('"Name": "Alex Brown",', exact=True)).to_be_visible()  # documented, capitalized
     scroll_to_top_of(page, text)
     time.sleep(0.5)
     shot(page, "02b-forms-light")
     page.emulate_media(color_scheme="dark")  # Streamlit follows the system theme
-    expect(page.locator('[data-testid="stApp"]')).to_have_css("color-scheme", "dark")
+    page.wait_for_function(BACKGROUND_IS + "!== 'rgb(255, 255, 255)'")
     time.sleep(0.5)
     shot(page, "02c-forms-dark")
     page.emulate_media(color_scheme="light")
-    expect(page.locator('[data-testid="stApp"]')).to_have_css("color-scheme", "light")
+    page.wait_for_function(BACKGROUND_IS + "=== 'rgb(255, 255, 255)'")
 
     # the curl native form documents the whole response body, with its usage figures
     text.get_by_role("tab", name="curl · DashScope native").click()
