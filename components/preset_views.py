@@ -396,8 +396,9 @@ def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
         st.caption(f"{found} of {total} documented values came back under the same key, wherever the live "
                    "result put them.")
     table = pd.DataFrame(documented_diff_table(cmp.rows))
-    styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS.get(kind, 'transparent')}",
-                             subset=["kind"])
+    # a dark text on the light marks, so the kind stays readable in the dark theme too
+    styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS[kind]}; color: #1f2328"
+                             if kind in DIFF_COLORS else "", subset=["kind"])
     st.dataframe(styled, hide_index=True, width="stretch",
                  column_config={"path": st.column_config.TextColumn(width="medium"),
                                 "kind": st.column_config.TextColumn(width="small"),
