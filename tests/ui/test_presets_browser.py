@@ -87,15 +87,15 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     expect(text.get_by_text('"Name": "Alex Brown",', exact=True)).to_be_visible()  # documented, capitalized
     page.mouse.move(5, 795)  # no tooltip over the card
     scroll_to_top_of(page, text)
-    time.sleep(0.5)
+    settled(page)
     shot(page, "02b-forms-light")
     page.emulate_media(color_scheme="dark")  # Streamlit follows the system theme
     page.wait_for_function(BACKGROUND_IS + "!== 'rgb(255, 255, 255)'")
-    time.sleep(0.5)
+    settled(page)
     shot(page, "02c-forms-dark")
     if text.locator('[data-testid="stDataFrame"]').count():  # the differences, marked, in the dark theme
         scroll_to_top_of(page, text.get_by_text("from the documented result"))
-        time.sleep(0.5)
+        settled(page)
         shot(page, "02d-forms-dark-diff")
     page.emulate_media(color_scheme="light")
     page.wait_for_function(BACKGROUND_IS + "=== 'rgb(255, 255, 255)'")
