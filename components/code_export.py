@@ -21,6 +21,7 @@ TAB_TITLES = {
     "python-openai-parse": "Python · Pydantic",
     "python-dashscope": "Python · dashscope",
     "node-openai": "Node.js",
+    "node-openai-parse": "Node.js · zod",
     "curl-compatible": "curl · compatible",
     "curl-native": "curl · native",
     "java-dashscope": "Java",
@@ -41,7 +42,8 @@ def code_export(req: Request, key: str = "code") -> list[Snippet]:
     tabs = st.tabs([TAB_TITLES.get(s.kind, s.label) for s in snippets])
     for tab, snippet in zip(tabs, snippets, strict=True):
         with tab, st.container(key=f"{key}_{snippet.kind}"):
+            where = f" · save as `{snippet.filename}`" if snippet.filename else ""
             note = "" if snippet.runnable else " · a note, not a program"
-            st.caption(f"**{md_escape(snippet.label)}** · save as `{snippet.filename}`{note}")
+            st.caption(f"**{md_escape(snippet.label)}**{where}{note}")
             st.code(snippet.code, language=snippet.language, line_numbers=True)
     return snippets

@@ -11,6 +11,7 @@ session history, so the playground can reopen them.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -76,7 +77,9 @@ class StepView:
 
 
 def uid(preset: Preset) -> str:
-    return f"{preset.origin}__{preset.id}"
+    """``origin__id`` for an example, ``origin__id__form`` for one of its client forms."""
+    base = f"{preset.origin}__{preset.id}"
+    return f"{base}__{preset.form_id}" if preset.form_id else base
 
 
 def all_presets() -> tuple[list[Preset], list[PresetError]]:
@@ -105,16 +108,30 @@ def filters(presets: list[Preset]) -> list[Preset]:
                           section=None if ss[state.PRESETS_SECTION] == "all" else ss[state.PRESETS_SECTION])
 
 
-def badges(preset: Preset) -> None:
-    """Section, mode, model and protocol at a glance, and what makes the preset special."""
+def example_badges(preset: Preset) -> None:
+    """An example with client forms: its section and how many forms; each form's tab has the rest."""
     with st.container(horizontal=True, gap="small"):
         st.badge(md_escape(preset.section), icon=":material/menu_book:", color="gray")
+        st.badge(f"{len(preset.forms)} client forms", icon=":material/tab:", color="gray",
+                 help="The reference gives this example in several client forms that differ in wording, examples "
+                      "and documented results. Each tab runs its own form through its own protocol.")
+        if preset.origin == "user":
+            st.badge("yours", icon=":material/person:", color="green")
+
+
+def badges(preset: Preset, *, section: bool = True) -> None:
+    """Section, mode, model and protocol at a glance, and what makes the preset special."""
+    with st.container(horizontal=True, gap="small"):
+        if section:
+            st.badge(md_escape(preset.section), icon=":material/menu_book:", color="gray")
         st.badge(MODE_LABELS.get(preset.mode, preset.mode), icon=":material/data_object:", color="blue")
         st.badge(md_escape(preset.model), icon=":material/smart_toy:", color="violet")
         st.badge(PROTOCOL_LABELS[preset.protocol], icon=":material/swap_horiz:", color="gray")
         if preset.call == "parse":
+            given = "a zod object" if preset.parse_model and preset.parse_model.language == "javascript" else \
+                "a Pydantic model"
             st.badge("parse()", icon=":material/code:", color="gray",
-                     help="The reference calls client.chat.completions.parse with a Pydantic model; the preset "
+                     help=f"The reference calls client.chat.completions.parse with {given}; the preset "
                           "sends the JSON Schema that parse() produces from it.")
         if preset.images:
             st.badge(f"{len(preset.images)} image{'s' if len(preset.images) > 1 else ''}", icon=":material/image:",
@@ -124,7 +141,7 @@ def badges(preset: Preset) -> None:
         if preset.expect.outcome in ("error", "truncated"):
             st.badge("expected: " + ("error" if preset.expect.outcome == "error" else "truncated"),
                      icon=":material/report:", color="red")
-        if preset.origin == "user":
+        if preset.origin == "user" and section:
             st.badge("yours", icon=":material/person:", color="green")
 
 
@@ -147,52 +164,87 @@ def _open(preset: Preset) -> None:
     st.session_state[state.CURRENT] = first.id if first is not None else None
 
 
+def delete_button(preset: Preset) -> None:
+    st.button("Delete", key=state.preset_key("delete", uid(preset)), on_click=_delete, args=(preset,),
+              icon=":material/delete:", width="stretch", type="tertiary")
+
+
 def _delete(preset: Preset) -> None:
     ss = st.session_state
     if delete_user_preset(preset.id):
-        ss[state.PRESETS_RUNS].pop(uid(preset), None)
+        for v in preset.variants():  # the runs of each of its forms
+            ss[state.PRESETS_RUNS].pop(uid(v), None)
         ss[state.PRESETS_NOTICES] = [("success", f"Deleted your preset “{preset.title}”.")]
 
 
 def preset_card(preset: Preset) -> None:
-    """One preset: what it is, its buttons, its prompts; below, its last run beside the documented result."""
+    """One example: what it is and, when the reference gives it in several client forms, one tab a form
+    (each with its own buttons, prompts and last run); otherwise the one form directly."""
     key = uid(preset)
     with st.container(border=True, key=state.preset_key("card", key)):
+        if not preset.forms:
+            form_body(preset, head=True)
+            return
         col_text, col_buttons = st.columns([3, 1], vertical_alignment="top")
         with col_text:
             st.markdown(f"**{md_escape(preset.title)}**")
-            badges(preset)
+            example_badges(preset)
             if preset.description:
                 st.caption(md_escape(short_description(preset.description)))
-        with col_buttons:
-            opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_open,
-                               args=(preset,), icon=":material/open_in_new:", width="stretch",
-                               help="Load model, mode, prompts, schema, images and parameters into the playground "
-                                    "and go there.")
-            run = st.button("Run here", key=state.preset_key("run", key), type="primary",
-                            icon=":material/play_arrow:", width="stretch",
-                            help="Run it offline on the local engine and set the live result beside the "
-                                 "documented one.")
-            if preset.origin == "user":
-                st.button("Delete", key=state.preset_key("delete", key), on_click=_delete, args=(preset,),
-                          icon=":material/delete:", width="stretch", type="tertiary")
-        if opened:
-            st.switch_page(PLAYGROUND_PAGE)
-        if preset.followups:
-            st.checkbox("Also run the repair step when step 1 already parses",
-                        key=state.preset_key("run_unneeded", key),
-                        help="The reference repairs only an answer that does not parse.")
-        with st.expander("Prompts, schema and the reference's code", icon=":material/description:"):
-            request_details(preset)
-        if run:
-            run_here(preset)
-        views = st.session_state[state.PRESETS_RUNS].get(key)
-        if views:
-            run_view(preset, views)
+        if preset.origin == "user":
+            with col_buttons:
+                delete_button(preset)
+        variants = preset.variants()
+        tabs = st.tabs([v.form.label for v in variants if v.form], key=state.preset_key("forms", key),
+                       on_change="rerun")
+        for tab, variant in zip(tabs, variants, strict=True):
+            if tab.open is False:  # only the open tab's form is drawn (six receipts would be slow)
+                continue
+            with tab:
+                form_body(variant, head=False)
+
+
+def form_body(preset: Preset, *, head: bool) -> None:
+    """One runnable form: its badges, buttons, prompts and, below, its last run beside the documented result.
+    ``head``: the preset stands alone, so its title and description go here too."""
+    key = uid(preset)
+    col_text, col_buttons = st.columns([3, 1], vertical_alignment="top")
+    with col_text:
+        if head:
+            st.markdown(f"**{md_escape(preset.title)}**")
+        badges(preset, section=head)
+        if head and preset.description:
+            st.caption(md_escape(short_description(preset.description)))
+        if preset.form is not None and preset.form.note:
+            st.caption(md_escape(preset.form.note))
+    with col_buttons:
+        opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_open,
+                           args=(preset,), icon=":material/open_in_new:", width="stretch",
+                           help="Load model, mode, prompts, schema, images and parameters into the playground "
+                                "and go there.")
+        run = st.button("Run here", key=state.preset_key("run", key), type="primary",
+                        icon=":material/play_arrow:", width="stretch",
+                        help="Run it offline on the local engine, through this form's protocol, and set the live "
+                             "result beside the documented one.")
+        if preset.origin == "user" and head:
+            delete_button(preset)
+    if opened:
+        st.switch_page(PLAYGROUND_PAGE)
+    if preset.followups:
+        st.checkbox("Also run the repair step when step 1 already parses",
+                    key=state.preset_key("run_unneeded", key),
+                    help="The reference repairs only an answer that does not parse.")
+    with st.expander("Prompts, schema and the reference's code", icon=":material/description:"):
+        request_details(preset)
+    if run:
+        run_here(preset)
+    views = st.session_state[state.PRESETS_RUNS].get(key)
+    if views:
+        run_view(preset, views)
 
 
 def short_description(text: str, limit: int = 200) -> str:
-    """The first sentence (the whole text is in the card's details): 21 cards must stay scannable."""
+    """The first sentence (the whole text is in the card's details): the cards must stay scannable."""
     end = text.find(". ")
     first = text if end < 0 else text[: end + 1]
     return first if len(first) <= limit else first[: limit - 1].rstrip() + "…"
@@ -229,10 +281,12 @@ def request_details(preset: Preset) -> None:
             if ref.documented_url:
                 st.caption(f"The reference's image, unreachable offline: {md_escape(ref.documented_url)}")
     if preset.parse_model is not None:
-        st.markdown(f":gray[The reference's Pydantic model,] {md_escape(preset.parse_model.name)}")
-        st.code(preset.parse_model.source, language="python")
+        model = preset.parse_model
+        what = "zod object" if model.language == "javascript" else "Pydantic model"
+        st.markdown(f":gray[The reference's {what},] {md_escape(model.name)}")
+        st.code(model.source, language=model.language)
         st.caption(f"The schema above is what the openai SDK's parse() sends for it: "
-                   f"{md_escape(preset.parse_model.schema_generated_by)}")
+                   f"{md_escape(model.schema_generated_by)}")
     for doc in [preset.documented, *(f.documented for f in preset.followups)]:
         if doc is not None and doc.code:
             st.markdown(":gray[The reference's code]")
@@ -273,8 +327,36 @@ def run_view(preset: Preset, views: list[StepView]) -> None:
         tab_compare, tab_full = st.tabs(["Documented vs live", "Raw · parsed · validation"])
         with tab_compare:
             documented_vs_live(step, view.entry)
+            if view.entry.result.error is not None:
+                see_also(preset)
         with tab_full:
             results.result_view(view.entry, key=key)
+
+
+def see_also(preset: Preset) -> None:
+    """The reference's pages an example points to (its error-code page), quoted, with the link."""
+    for ref in preset.see_also:
+        with st.container(horizontal=True, vertical_alignment="center"):
+            st.caption(md_escape(strip_links(ref.quote) or ref.title))
+            st.link_button(md_escape(ref.title), ref.url, icon=":material/open_in_new:", type="tertiary")
+
+
+def pointers(presets: list[Preset]) -> None:
+    """The reference's pages the shown presets point to (its error-code page), once each, at the end."""
+    seen: dict[str, Preset] = {}
+    for p in presets:
+        for ref in p.see_also:
+            seen.setdefault(ref.url, p)
+    if not seen:
+        return
+    st.markdown("#### Error codes")
+    for p in seen.values():
+        see_also(p)
+
+
+def strip_links(text: str) -> str:
+    """``see [Error messages](/help/...)`` → ``see Error messages``: the button beside it holds the link."""
+    return re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
 
 
 def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
@@ -314,8 +396,9 @@ def documented_vs_live(step: PresetStep, entry: HistoryEntry) -> None:
         st.caption(f"{found} of {total} documented values came back under the same key, wherever the live "
                    "result put them.")
     table = pd.DataFrame(documented_diff_table(cmp.rows))
-    styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS.get(kind, 'transparent')}",
-                             subset=["kind"])
+    # a dark text on the light marks, so the kind stays readable in the dark theme too
+    styled = table.style.map(lambda kind: f"background-color: {DIFF_COLORS[kind]}; color: #1f2328"
+                             if kind in DIFF_COLORS else "", subset=["kind"])
     st.dataframe(styled, hide_index=True, width="stretch",
                  column_config={"path": st.column_config.TextColumn(width="medium"),
                                 "kind": st.column_config.TextColumn(width="small"),

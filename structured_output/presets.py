@@ -4,6 +4,12 @@ user's own presets saved from the playground, exported and imported as files.
 A preset holds the endpoint-independent half of a ``Request`` (model, mode, prompts, images,
 schema, parameters) and what the reference documents for it (its verbatim "Return result" and the
 expected kind of outcome), so the presets page can show the documented result beside a live one.
+
+One file is one example of the reference. The reference gives most examples in several client forms
+(Python openai, Node.js, curl, Python dashscope, Java, curl native) that differ in wording, few-shot
+examples and documented results, so a file lists them under ``forms``: the top-level fields are the
+first form, and each further form holds only what it changes. ``Preset.variants()`` resolves them
+into one preset a form, each run through its own protocol.
 Files are data only: parsed with ``json.loads`` and validated by the pydantic model below; any
 problem becomes a ``PresetError`` naming the file and the field. Nothing here ever stores a key:
 ``Request`` has no key field, and a preset is built only from a ``Request``.
@@ -21,7 +27,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 
 import structured_output
 from structured_output.errors import CallError
@@ -35,10 +41,14 @@ APP_DIR_NAME = "structured-output-playground"
 MAX_PRESET_BYTES = 16 * 1024 * 1024  # one embedded 10 MB image (base64) plus text
 PREVIOUS_CONTENT = "{previous_content}"  # in a follow-up's user_text: the previous step's answer
 ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+FORM_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,31}$"
 ASSET_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$"
 _EXT_MIME = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".webp": "image/webp"}
 
 Outcome = Literal["json", "valid", "error", "truncated", "text"]
+# The client a form is written for: the code export's snippet kinds (``snippets.Snippet.kind``).
+Client = Literal["python-openai", "python-openai-parse", "node-openai", "node-openai-parse", "curl-compatible",
+                 "python-dashscope", "java-dashscope", "curl-native", "schema"]
 DocumentedKind = Literal["content", "response_body", "printed", "error", "described"]
 
 
@@ -222,6 +232,7 @@ class ParseModel(_Strict):
     name: str
     source: str
     schema_generated_by: str
+    language: Literal["python", "javascript"] = Field("python", description="Pydantic (python) or zod")
 
 
 class RequestFields(_Strict):
@@ -280,6 +291,49 @@ class RequestFields(_Strict):
         )
 
 
+class SeeAlso(_Strict):
+    """A page of the reference's site the example points to (the error-code page), quoted."""
+
+    title: str = Field(min_length=1)
+    url: str = Field(pattern=r"^https://")
+    quote: str = ""
+
+
+class Form(_Strict):
+    """One client form of an example: its tab label, the client it is written for, and only the fields
+    it changes from the example's first form (``None`` never means "unset": a field is changed when
+    the file gives it)."""
+
+    id: str = Field(pattern=FORM_ID_PATTERN)
+    label: str = Field(min_length=1)
+    client: Client
+    former_id: str | None = Field(None, pattern=ID_PATTERN, description="the id this form had as its own preset")
+    note: str = Field("", description="how this form differs from the others, for the page")
+    source: str | None = None
+    description: str | None = None
+    protocol: Literal["compatible", "native"] | None = None
+    call: Literal["create", "parse"] | None = None
+    model: str | None = Field(None, min_length=1)
+    mode: Literal["none", "json_object", "json_schema"] | None = None
+    system_prompt: str | None = None
+    user_text: str | None = None
+    images: list[ImageRef] | None = None
+    schema_name: str | None = None
+    strict: bool | None = None
+    json_schema: Any = Field(None, alias="schema")
+    temperature: float | None = None
+    max_tokens: int | None = None
+    enable_thinking: bool | None = None
+    stream: bool | None = None
+    parse_model: ParseModel | None = None
+    documented: Documented | None = None
+    expect: Expectation | None = None
+    tags: list[str] | None = None
+
+
+_FORM_ONLY = {"id", "label", "client", "former_id", "note"}
+
+
 class FollowUp(RequestFields):
     """A further call of a flow (the FAQ's repair step). ``{previous_content}`` in ``user_text`` is
     replaced by the previous step's answer; ``run_if`` says when the reference runs it."""
@@ -305,7 +359,10 @@ class Preset(RequestFields):
     documented: Documented | None = None
     expect: Expectation
     followups: list[FollowUp] = Field(default_factory=list)
+    see_also: list[SeeAlso] = Field(default_factory=list)
+    forms: list[Form] = Field(default_factory=list)
     origin: Literal["shipped", "user"] = Field("shipped", exclude=True)
+    _form: Form | None = PrivateAttr(None)
 
     @model_validator(mode="before")
     @classmethod
@@ -321,6 +378,54 @@ class Preset(RequestFields):
             raise ValueError("`call` parse needs `parse_model` (the Pydantic class the schema came from)")
         return self
 
+    @model_validator(mode="after")
+    def _forms_resolve(self) -> Preset:
+        ids = [f.id for f in self.forms]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"`forms` has the id {dup[0]!r} more than once")
+        for i, form in enumerate(self.forms):
+            try:
+                self._resolve(form)
+            except ValidationError as e:
+                field, text = _problem(e.errors()[0])
+                raise ValueError(f"form {i} ({form.id!r}) does not make a valid preset: field `{field}` {text}") \
+                    from None
+        return self
+
+    # ------------------------------------------------------------ client forms
+
+    @property
+    def form(self) -> Form | None:
+        """The form this preset was resolved from (``None`` for a whole example)."""
+        return self._form
+
+    @property
+    def form_id(self) -> str:
+        return self._form.id if self._form is not None else ""
+
+    def _resolve(self, form: Form) -> Preset:
+        base = self.model_dump(by_alias=True, exclude_unset=True, exclude={"forms", "origin"})
+        changes = form.model_dump(by_alias=True, exclude_unset=True, exclude=_FORM_ONLY)
+        out = Preset.model_validate({**base, **changes})
+        out.origin = self.origin
+        out._form = form
+        return out
+
+    def variants(self) -> list[Preset]:
+        """One preset a client form (each with ``form`` set), or ``[self]`` when there are no forms."""
+        return [self._resolve(f) for f in self.forms] if self.forms else [self]
+
+    def variant(self, form_id: str) -> Preset:
+        for f in self.forms:
+            if f.id == form_id:
+                return self._resolve(f)
+        raise KeyError(f"preset {self.id!r} has no form {form_id!r} (it has {', '.join(self.form_ids) or 'none'})")
+
+    @property
+    def form_ids(self) -> list[str]:
+        return [f.id for f in self.forms]
+
     def request(self, endpoint: str = "local", custom_base_url: str = "") -> Request:
         return self.to_request(endpoint, custom_base_url)
 
@@ -333,8 +438,12 @@ class Preset(RequestFields):
         for i, f in enumerate(self.followups):
             if f.documented is not None and f.documented.has_value:
                 data["followups"][i].setdefault("documented", {})["value"] = f.documented.value
+        if self.forms:  # a form holds what it changes, so what the file gave is what it keeps
+            data["forms"] = [f.model_dump(mode="json", by_alias=True, exclude_unset=True) for f in self.forms]
         if embed_assets:
-            for holder, model in [(data, self), *zip(data.get("followups", []), self.followups, strict=True)]:
+            holders = [(data, self), *zip(data.get("followups", []), self.followups, strict=True),
+                       *zip(data.get("forms", []), self.forms, strict=True)]
+            for holder, model in holders:
                 if model.images:
                     holder["images"] = [_embedded(ref) for ref in model.images]
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
@@ -378,7 +487,7 @@ def _problem(err: Any) -> tuple[str, str]:
     elif kind == "extra_forbidden":
         known = sorted({f.alias or n for n, f in Preset.model_fields.items()} |
                        set(FollowUp.model_fields) | set(ImageRef.model_fields) | set(Documented.model_fields) |
-                       set(Expectation.model_fields))
+                       set(Expectation.model_fields) | set(Form.model_fields))
         last = str(err["loc"][-1]) if err.get("loc") else ""
         close = difflib.get_close_matches(last, known, n=1)
         text = "is not a preset field" + (f" (did you mean `{close[0]}`?)" if close else "")
@@ -477,10 +586,19 @@ def load_user_presets(directory: Path | None = None) -> tuple[list[Preset], list
     return presets, errors
 
 
-def get_preset(preset_id: str) -> Preset:
-    for p in load_presets():
+def get_preset(preset_id: str, form: str | None = None) -> Preset:
+    """A shipped example by id, or one of its forms (``form``, or ``"<id>/<form>"``). A form's former
+    id (when it was a preset of its own) finds that form."""
+    if "/" in preset_id and form is None:
+        preset_id, form = preset_id.split("/", 1)
+    presets = load_presets()
+    for p in presets:
         if p.id == preset_id:
-            return p
+            return p.variant(form) if form else p
+    for p in presets:
+        for f in p.forms:
+            if f.former_id == preset_id:
+                return p.variant(f.id)
     raise KeyError(f"no shipped preset with id {preset_id!r}")
 
 
@@ -496,10 +614,12 @@ def filter_presets(presets: list[Preset], query: str = "", *, mode: str | None =
     words = query.lower().split()
     out = []
     for p in presets:
-        if (mode and p.mode != mode) or (section and p.section != section):
+        forms = p.variants()
+        if (mode and all(f.mode != mode for f in forms)) or (section and p.section != section):
             continue
-        hay = " ".join([p.id, p.title, p.description, p.section, p.source, p.model, p.mode, *p.tags,
-                        p.system_prompt, p.user_text]).lower()
+        hay = " ".join(x for f in forms for x in [f.id, f.title, f.description, f.section, f.source, f.model, f.mode,
+                                                   *f.tags, f.system_prompt, f.user_text,
+                                                   *((f.form.label, f.form.note) if f.form else ())]).lower()
         if all(w in hay for w in words):
             out.append(p)
     return out

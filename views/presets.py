@@ -9,9 +9,10 @@ from structured_output.display import md_escape
 from structured_output.presets import sections
 
 st.markdown("### :material/library_books: Presets")
-st.caption("Each preset reproduces one example of the structured-output reference. **Open in playground** loads "
-           "it into the editors; **Run here** runs it offline on the local engine and sets the live result "
-           "beside the documented one, with the differences marked.")
+st.caption("Each preset reproduces one example of the structured-output reference, with one tab for each client "
+           "form the reference gives it in (Python, Node.js, curl, DashScope, Java). **Open in playground** loads a "
+           "form into the editors; **Run here** runs it offline on the local engine, through that form's protocol, "
+           "and sets the live result beside the documented one, with the differences marked.")
 
 presets, load_errors = preset_views.all_presets()
 tab_library, tab_mine = st.tabs([":material/menu_book: Library", ":material/bookmarks: Save · export · import"])
@@ -19,7 +20,9 @@ tab_library, tab_mine = st.tabs([":material/menu_book: Library", ":material/book
 with tab_library:
     shown = preset_views.filters(presets)
     mine = sum(p.origin == "user" for p in presets)
-    st.caption(f"{len(shown)} of {len(presets)} presets" + (f" ({mine} of them yours)" if mine else ""))
+    forms = sum(len(p.variants()) for p in shown)
+    st.caption(f"{len(shown)} of {len(presets)} presets" + (f" ({mine} of them yours)" if mine else "") +
+               f" · {forms} client form{'s' if forms != 1 else ''}")
     if not shown:
         st.info("No preset matches. Clear the search or pick all modes and sections.", icon=":material/search_off:")
     for section in sections(shown):
@@ -27,6 +30,7 @@ with tab_library:
         for preset in shown:
             if preset.section == section:
                 preset_views.preset_card(preset)
+    preset_views.pointers(shown)
 
 with tab_mine:
     preset_views.notices()

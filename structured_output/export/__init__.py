@@ -19,11 +19,33 @@ from __future__ import annotations
 
 from structured_output.export.curl import curl_compatible, curl_native
 from structured_output.export.java import java_dashscope
-from structured_output.export.node import node_openai
+from structured_output.export.node import node_openai, node_openai_zod
 from structured_output.export.python import python_dashscope, python_openai, python_openai_parse
-from structured_output.export.shapes import NotExpressible, parse_shape
 from structured_output.export.shared import Snippet, _bases, _slots
 from structured_output.request import Request
+
+PARSE_LABELS = {"python-openai-parse": ("python", "#", "Python · openai (Pydantic + parse)", "Python · openai"),
+                "node-openai-parse": ("javascript", "//", "Node.js · openai (zod + parse)", "Node.js · openai")}
+
+
+def _not_offered(kind: str, why: list[str]) -> Snippet:
+    """A note in place of a parse form that would change the request: what it would change."""
+    language, c, label, plain = PARSE_LABELS[kind]
+    lines = [f"{c} {label} is not offered for this request: it would not send the request the playground sends."]
+    lines += [f"{c}   - {w}" for w in why]
+    lines.append(f"{c} The \"{plain}\" tab sends this request exactly (chat.completions.create with the schema as it")
+    lines.append(f"{c} is). Change the schema (or strict) to what the form sends to get the form.")
+    return Snippet(language, f"{label}: not offered", "\n".join(lines) + "\n", "", kind, runnable=False)
+
+
+def parse_form_snippets(req: Request, *, compatible_base_url: str | None = None,
+                        image_paths: list[str] | None = None, native_base_url: str | None = None) -> list[Snippet]:
+    """The Pydantic and zod parse forms for ``req`` whether or not they send the same request (tests run
+    them to check what ``parse_forms`` says they send)."""
+    compat, _ = _bases(req, compatible_base_url, native_base_url)
+    slots = _slots(req, image_paths)
+    forms = [python_openai_parse(req, compat, slots), node_openai_zod(req, compat, slots)]
+    return [f for f in forms if f is not None]
 
 
 def generate(req: Request, *, compatible_base_url: str | None = None, native_base_url: str | None = None,
@@ -33,23 +55,21 @@ def generate(req: Request, *, compatible_base_url: str | None = None, native_bas
     files the snippets read images from (default: each image's own name)."""
     compat, native = _bases(req, compatible_base_url, native_base_url)
     slots = _slots(req, image_paths)
-    out: list[Snippet] = []
-    create = python_openai(req, compat, slots)
-    out.append(create)
-    if req.mode == "json_schema":
-        try:
-            parse_shape(req)
-        except NotExpressible as e:
-            out[-1] = Snippet(create.language, create.label,
-                              f"# The schema is passed as a dict: a Pydantic class cannot express it exactly ({e}).\n"
-                              + create.code, create.filename, create.kind)
-        else:
-            parse = python_openai_parse(req, compat, slots)
-            if parse is not None:
-                out.append(parse)
+    from structured_output.parse_forms import python_parse_check, zod_parse_check  # it uses export.shapes
+
+    out: list[Snippet] = [python_openai(req, compat, slots)]
+    schema_mode = req.mode == "json_schema"
+    if schema_mode:  # offered only when it sends the very request; else a note says what it would change
+        check = python_parse_check(req)
+        parse = python_openai_parse(req, compat, slots) if check.same else None
+        out.append(parse or _not_offered(check.kind, check.changes or [check.why_not]))
     if native:
         out.append(python_dashscope(req, native, slots))
-    out.append(node_openai(req, compat, slots))
+    out.append(node_openai(req, compat, slots))  # the plain create form, always
+    if schema_mode:
+        check = zod_parse_check(req)
+        zod = node_openai_zod(req, compat, slots) if check.same else None
+        out.append(zod or _not_offered(check.kind, check.changes or [check.why_not]))
     out.append(curl_compatible(req, compat, slots))
     if native:
         out.append(curl_native(req, native, slots))

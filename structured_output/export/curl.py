@@ -45,8 +45,9 @@ def curl_compatible(req: Request, base_url: str, slots: list[_ImageSlot]) -> Sni
                             **optional_params(req)}
     if req.enable_thinking is not None:
         body["enable_thinking"] = req.enable_thinking
-    if req.stream:
+    if req.stream:  # as the playground streams: the last chunk carries the usage
         body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
     code = _curl(f"{base_url}/chat/completions", body, slots, req, [])
     return Snippet("bash", "curl · OpenAI compatible", code, "structured_output_compatible.sh", "curl-compatible")
 

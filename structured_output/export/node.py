@@ -1,5 +1,5 @@
-"""Node.js snippets with the ``openai`` SDK (``create``, or the zod + ``parse`` form in JSON Schema
-mode)."""
+"""Node.js snippets with the ``openai`` SDK: ``create`` always, and in JSON Schema mode the zod +
+``parse`` form (offered by ``export.generate`` only when it sends the request's own schema)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from structured_output.export.literals import _key, js_str
-from structured_output.export.shapes import NotExpressible, _Object, _Type, parse_shape
+from structured_output.export.shapes import SAFE_INT_BOUNDS, NotExpressible, _Object, _Type, parse_shape
 from structured_output.export.shared import (
     KEY_ENV,
     Snippet,
@@ -31,6 +31,8 @@ def _zod_type(t: _Type, level: int) -> str:
     else:
         z = {"string": "z.string()", "integer": "z.number().int()", "number": "z.number()",
              "boolean": "z.boolean()"}[t.kind]
+        if t.bounds is not None and not (t.kind == "integer" and t.bounds == SAFE_INT_BOUNDS):  # .int() sends those
+            z += f".gte({t.bounds[0]!r}).lte({t.bounds[1]!r})"
     if t.nullable:
         z += ".nullable()"
     if t.description:
@@ -68,52 +70,65 @@ def _js_slots(slots: list[_ImageSlot]) -> list[_ImageSlot]:
                        s.url, s.path, s.mime) for s in slots]
 
 
-def node_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
-    js_slots = _js_slots(slots)
-    classes = None
-    why = ""
-    if req.mode == "json_schema":
-        try:
-            classes = parse_shape(req)
-        except NotExpressible as e:
-            why = str(e)
+def _node_args(req: Request, js_slots: list[_ImageSlot], *, with_format: bool,
+               stream: bool) -> list[tuple[str, Any]]:
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, js_slots))]
-    if classes is None:
-        rf = req.response_format()
-        if rf is not None:
-            args.append(("response_format", rf))
+    rf = req.response_format() if with_format else None
+    if rf is not None:
+        args.append(("response_format", rf))
     if req.temperature is not None:
         args.append(("temperature", req.temperature))
     if req.max_tokens is not None:
         args.append(("max_tokens", req.max_tokens))
     if req.enable_thinking is not None:
         args.append(("enable_thinking", req.enable_thinking))
-    stream = req.stream and classes is None
-    if stream:
-        args.append(("stream", True))
+    if stream:  # as the playground streams: the last chunk carries the usage
+        args += [("stream", True), ("stream_options", {"include_usage": True})]
+    return args
+
+
+def _node_head(req: Request, base_url: str, slots: list[_ImageSlot], *, zod: bool) -> str:
     code = 'import OpenAI from "openai";\n'
-    if classes is not None:
+    if zod:
         code += 'import { zodResponseFormat } from "openai/helpers/zod";\nimport { z } from "zod";\n'
     if any(s.var for s in slots):
         code += 'import fs from "node:fs";\n'
     code += ("\nconst openai = new OpenAI({\n" + _key_comment(req, "    //") +
              f"\n    apiKey: process.env.{KEY_ENV},\n    baseURL: {js_str(base_url)},\n}});\n\n")
-    code += _js_image_reads(slots)
-    if classes is not None:
-        root = classes[-1]
-        code += f"const {root.name} = {zod_object(root)};\n\n"
-        code += ("// parse sends the zod object as a strict JSON Schema and checks the answer against it.\n"
-                 "const completion = await openai.chat.completions.parse({\n" + _call_args(args, "js") +
-                 f"    response_format: zodResponseFormat({root.name}, {js_str(req.schema_name or 'result')}),\n"
-                 "});\n\n")
-        code += "console.log(JSON.stringify(completion.choices[0].message.parsed, null, 2));\n"
-        return Snippet("javascript", "Node.js · openai (zod + parse)", code, "structured_output.mjs", "node-openai")
-    if why:
-        code += f"// The schema is passed as an object: a zod object cannot express it exactly ({why}).\n"
+    return code + _js_image_reads(slots)
+
+
+def node_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
+    """``chat.completions.create`` with the request's own response_format: always offered (issue 12)."""
+    args = _node_args(req, _js_slots(slots), with_format=True, stream=req.stream)
+    code = _node_head(req, base_url, slots, zod=False)
     code += "const completion = await openai.chat.completions.create({\n" + _call_args(args, "js") + "});\n\n"
-    if stream:
+    if req.stream:
         code += ("let jsonString = \"\";\nfor await (const chunk of completion) {\n"
                  "    jsonString += chunk.choices[0]?.delta?.content ?? \"\";\n}\nconsole.log(jsonString);\n")
     else:
         code += "const jsonString = completion.choices[0].message.content;\nconsole.log(jsonString);\n"
     return Snippet("javascript", "Node.js · openai", code, "structured_output.mjs", "node-openai")
+
+
+def node_openai_zod(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet | None:
+    """The zod + ``parse`` form, or None when the schema cannot be a zod object at all. It may still send
+    another schema than the request's: ``export.generate`` offers it only when ``parse_forms`` finds it
+    sends the same one."""
+    try:
+        classes = parse_shape(req)
+    except NotExpressible:
+        return None
+    root = classes[-1]
+    args = _node_args(req, _js_slots(slots), with_format=False, stream=False)
+    code = _node_head(req, base_url, slots, zod=True)
+    code += f"const {root.name} = {zod_object(root)};\n\n"
+    if req.stream:
+        code += "// parse does not stream; the create snippet shows streaming.\n"
+    code += ("// parse sends the zod object as a strict JSON Schema and checks the answer against it.\n"
+             "const completion = await openai.chat.completions.parse({\n" + _call_args(args, "js") +
+             f"    response_format: zodResponseFormat({root.name}, {js_str(req.schema_name or 'result')}),\n"
+             "});\n\n")
+    code += "console.log(JSON.stringify(completion.choices[0].message.parsed, null, 2));\n"
+    return Snippet("javascript", "Node.js · openai (zod + parse)", code, "structured_output_zod.mjs",
+                   "node-openai-parse")

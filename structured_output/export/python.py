@@ -46,6 +46,8 @@ def pydantic_classes(classes: list[_Object]) -> tuple[str, set[str]]:
         for f in obj.fields:
             hint = _py_type(f.type, typing)
             args = [f"description={py_str(f.type.description)}"] if f.type.description else []
+            if f.type.bounds is not None:
+                args += [f"ge={f.type.bounds[0]!r}", f"le={f.type.bounds[1]!r}"]
             if not f.required:  # optional as the reference writes it: Optional[...] = None
                 if not f.type.nullable:
                     typing.add("Optional")
@@ -89,8 +91,8 @@ def python_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snipp
         args.append(("max_tokens", req.max_tokens))
     if req.enable_thinking is not None:
         args.append(("extra_body", {"enable_thinking": req.enable_thinking}))
-    if req.stream:
-        args.append(("stream", True))
+    if req.stream:  # as the playground streams: the last chunk carries the usage
+        args += [("stream", True), ("stream_options", {"include_usage": True})]
     imports = ["import os"] + (["import base64"] if any(s.var for s in slots) else [])
     code = "\n".join(sorted(imports)) + "\n\nfrom openai import OpenAI\n\n"
     code += (f"client = OpenAI(\n{_key_comment(req, '    #')}\n    api_key=os.getenv({py_str(KEY_ENV)}),\n"
@@ -108,8 +110,9 @@ def python_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snipp
 
 
 def python_openai_parse(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet | None:
-    """The Pydantic + ``parse`` form, or None when the schema cannot be a Pydantic class exactly
-    (the ``create`` snippet then carries the schema as a dict, with a note saying why)."""
+    """The Pydantic + ``parse`` form, or None when the schema cannot be a Pydantic class at all. It may
+    still send another schema than the request's: ``export.generate`` offers it only when
+    ``parse_forms`` finds it sends the same one."""
     try:
         classes = parse_shape(req)
     except NotExpressible:

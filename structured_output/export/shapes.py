@@ -16,7 +16,8 @@ class NotExpressible(ValueError):
 
 
 _NODE_KEYS = {"type", "properties", "required", "additionalProperties", "title", "description", "items", "enum",
-              "anyOf", "default", "$schema"}
+              "anyOf", "default", "$schema", "minimum", "maximum"}
+SAFE_INT_BOUNDS = (-9007199254740991, 9007199254740991)  # what zod's .int() sends (JavaScript's safe integers)
 _PY_RESERVED = {"model_config", "model_fields", "schema", "json", "dict", "copy", "construct", "validate",
                 "fields", "parse_obj", "parse_raw", "from_orm", "update_forward_refs"}
 
@@ -29,6 +30,7 @@ class _Type:
     obj: _Object | None = None
     values: tuple[str, ...] = ()
     description: str = ""
+    bounds: tuple[int | float, int | float] | None = None  # minimum and maximum, both given
 
 
 @dataclass
@@ -85,7 +87,16 @@ def _parse_type(node: Any, name_hint: str, where: str, classes: list[_Object], u
     if typ in ("string", "integer", "number", "boolean"):
         if set(node) & {"properties", "items", "required", "additionalProperties"}:
             raise NotExpressible(f"{where} mixes {typ} with object/array keywords")
-        return _Type(typ, nullable, description=desc)
+        bounds = None
+        if set(node) & {"minimum", "maximum"}:
+            low, high = node.get("minimum"), node.get("maximum")
+            numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (low, high))
+            if typ not in ("integer", "number") or not numbers:
+                raise NotExpressible(f"{where} has a minimum/maximum other than both, on a number")
+            bounds = (low, high)
+        return _Type(typ, nullable, description=desc, bounds=bounds)
+    if set(node) & {"minimum", "maximum"}:
+        raise NotExpressible(f"{where} has a minimum/maximum on a {typ}")
     if typ == "array":
         if "items" not in node:
             raise NotExpressible(f"{where} is an array without items")

@@ -50,7 +50,14 @@ from structured_output.result import ParseOutcome, RunResult, ValidationOutcome,
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = load_presets()
-BY_ID = {p.id: p for p in PRESETS}
+# every client form of every example, each resolved into a preset of its own
+FORMS = [v for p in PRESETS for v in p.variants()]
+# examples by id, and their forms by the id each had as a preset of its own
+BY_ID = {p.id: p for p in PRESETS} | {v.form.former_id: v for v in FORMS if v.form and v.form.former_id}
+
+
+def form_id(p: Preset) -> str:
+    return f"{p.id}/{p.form_id}" if p.form_id else p.id
 
 
 def preset_json(preset_id: str) -> dict:
@@ -69,7 +76,7 @@ def test_presets_dir_is_the_checkout_folder_from_any_cwd(tmp_path: Path) -> None
 
 
 def test_ids_are_unique_and_files_numbered_in_reference_order() -> None:
-    assert len(BY_ID) == len(PRESETS) >= 11
+    assert len({p.id for p in PRESETS}) == len(PRESETS) >= 11
     names = sorted(p.name for p in presets_dir().glob("*.json"))
     assert all(re.match(r"^\d\d-[a-z0-9-]+\.json$", n) for n in names)
     for name in names:  # the file name is the id behind its number, so both are findable
@@ -113,7 +120,7 @@ def test_issue_5_items_are_all_there() -> None:
     assert trunc.max_tokens is not None and trunc.expect.outcome == "truncated"
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
+@pytest.mark.parametrize("preset", FORMS, ids=form_id)
 def test_every_preset_becomes_a_sendable_request(preset: Preset) -> None:
     req = preset_to_request(preset)
     assert isinstance(req, Request) and req.endpoint == "local"
@@ -130,7 +137,7 @@ def test_every_preset_becomes_a_sendable_request(preset: Preset) -> None:
         assert follow.model == step.model and PREVIOUS_CONTENT not in follow.user_text
 
 
-@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.id)
+@pytest.mark.parametrize("preset", FORMS, ids=form_id)
 def test_documented_results_are_copied_faithfully(preset: Preset) -> None:
     doc = preset.documented
     assert doc is not None and doc.return_result.strip(), "every preset carries the reference's text"
@@ -140,7 +147,10 @@ def test_documented_results_are_copied_faithfully(preset: Preset) -> None:
     if doc.kind == "response_body":
         body = json.loads(doc.return_result)
         choices = body.get("choices") or body["output"]["choices"]
-        assert doc.value == json.loads(choices[0]["message"]["content"])
+        content = choices[0]["message"]["content"]
+        if isinstance(content, list):  # a native multimodal answer: a list of {"text"} items
+            content = content[0]["text"]
+        assert doc.value == json.loads(content)
     if doc.kind in ("printed", "described") and doc.has_value:
         assert doc.value_note, "a derived value says how it was derived"
     if doc.kind == "error":
@@ -161,7 +171,7 @@ def test_parse_presets_hold_the_schema_the_openai_sdk_sends() -> None:
     assert spec and spec.loader
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    parse_presets = [p for p in PRESETS if p.call == "parse"]
+    parse_presets = [p for p in FORMS if p.call == "parse" and p.parse_model.language == "python"]
     assert len(parse_presets) >= 2
     for p in parse_presets:
         rf = mod.sdk_response_format(p.parse_model.source, p.parse_model.name)
@@ -190,7 +200,7 @@ def test_receipt_asset_is_a_real_png_carrying_the_documented_values() -> None:
 
 # ---------------------------------------------------------------- bad files name the field
 
-GOOD = preset_json("getting-started-compatible")
+GOOD = {k: v for k, v in preset_json("getting-started").items() if k != "forms"}  # one form, the Python one
 
 
 def bad(**changes: object) -> str:
@@ -252,8 +262,8 @@ def test_not_json_not_an_object_and_too_large() -> None:
 
 
 def test_a_file_on_disk_is_named_relative_to_the_checkout(tmp_path: Path) -> None:
-    p = presets_dir() / "02-getting-started-compatible.json"
-    assert load_preset_file(p).id == "getting-started-compatible"
+    p = presets_dir() / "02-getting-started.json"
+    assert load_preset_file(p).id == "getting-started"
     broken = tmp_path / "broken.json"
     broken.write_text(json.dumps(dict(GOOD, mode="jsn")))
     with pytest.raises(PresetError) as e:
@@ -338,22 +348,24 @@ def test_a_bad_user_file_does_not_hide_the_good_ones(user_dir: Path) -> None:
 
 
 def test_export_embeds_assets_and_import_reads_it_back() -> None:
-    preset = BY_ID["image-ticket-invoice-native"]
-    data = export_preset(preset)
-    exported = json.loads(data)
-    assert "asset" not in exported["images"][0] and exported["images"][0]["documented_url"].startswith("http")
-    assert exported["format"] == 1 and "origin" not in exported
-    [imported] = import_presets(data, "shared.json")
-    assert imported.origin == "user"
-    a, b = preset_to_request(preset), preset_to_request(imported)
-    assert a == b
-    assert imported.documented == preset.documented and imported.expect == preset.expect
+    for preset in (BY_ID["image-ticket-invoice-native"], BY_ID["image-ticket-invoice"]):  # one form, every form
+        data = export_preset(preset)
+        exported = json.loads(data)
+        assert "asset" not in exported["images"][0] and exported["images"][0]["documented_url"].startswith("http")
+        assert exported["format"] == 1 and "origin" not in exported
+        [imported] = import_presets(data, "shared.json")
+        assert imported.origin == "user"
+        a, b = preset_to_request(preset), preset_to_request(imported)
+        assert a == b
+        assert imported.documented == preset.documented and imported.expect == preset.expect
+        assert [preset_to_request(v) for v in imported.variants()] == [preset_to_request(v) for v in preset.variants()]
 
 
 def test_export_many_and_import_a_list() -> None:
-    data = export_presets([BY_ID["getting-started-compatible"], BY_ID["faq-thinking-repair"]])
+    data = export_presets([BY_ID["getting-started"], BY_ID["faq-thinking-repair"]])
     items = import_presets(data, "two.json")
-    assert [p.id for p in items] == ["getting-started-compatible", "faq-thinking-repair"]
+    assert [p.id for p in items] == ["getting-started", "faq-thinking-repair"]
+    assert items[0].form_ids == BY_ID["getting-started"].form_ids
     assert items[1].followups[0].run_if == "previous_not_json"
     bad_list = json.loads(data)
     bad_list[1]["mode"] = "jsn"
@@ -431,12 +443,12 @@ def test_sections_follow_the_reference_order() -> None:
 
 def test_filter_by_words_mode_and_section() -> None:
     from structured_output.presets import filter_presets
-    assert {p.id for p in filter_presets(PRESETS, "receipt ticket")} == {"image-ticket-invoice-compatible",
-                                                                         "image-ticket-invoice-native"}
-    assert {p.id for p in filter_presets(PRESETS, "ADDITIONALPROPERTIES")} >= {
-        "config-additional-properties-true", "config-additional-properties-false"}
+    assert {p.id for p in filter_presets(PRESETS, "receipt ticket")} == {"image-ticket-invoice"}
+    assert {p.id for p in filter_presets(PRESETS, "ADDITIONALPROPERTIES")} >= {"configuration-guide"}
+    # a word only one form has finds its example (the Java form's few-shot example)
+    assert [p.id for p in filter_presets(PRESETS, "David Wilson")] == ["optimize-prompts"]
     schema = filter_presets(PRESETS, mode="json_schema")
-    assert schema and all(p.mode == "json_schema" for p in schema)
+    assert schema and all(any(v.mode == "json_schema" for v in p.variants()) for p in schema)
     assert [p.id for p in filter_presets(PRESETS, "thinking", section="FAQ")] == [
         "faq-thinking-json-object-error", "faq-thinking-repair"]
     assert filter_presets(PRESETS, "no such words here") == []
@@ -461,3 +473,77 @@ def test_the_grammar_preset_opens_the_token_view(tmp_path: Path) -> None:
     assert not any(q.logprobs for q in PRESETS if q.id != p.id)  # the others send what the reference sends
     saved = load_preset_file(save_user_preset(request_to_preset(req, "Mine"), tmp_path))
     assert preset_to_request(saved).logprobs
+
+
+# ---------------------------------------------------------------- client forms
+
+CLIENT_FORMS = {  # the client forms the reference gives each example in (issue 12)
+    "getting-started": ["python-openai", "node-openai", "curl-compatible", "python-dashscope", "java-dashscope",
+                        "curl-native"],
+    "image-ticket-invoice": ["python-openai", "node-openai", "curl-compatible", "python-dashscope", "java-dashscope",
+                             "curl-native"],
+    "optimize-prompts": ["python-openai", "node-openai", "python-dashscope", "java-dashscope"],
+    "json-schema-getting-started": ["python-openai-parse", "node-openai-parse", "python-dashscope"],
+    "going-live-sdk-schemas": ["python-openai-parse", "node-openai-parse"],
+}
+NATIVE_CLIENTS = {"python-dashscope", "java-dashscope", "curl-native"}
+
+
+@pytest.mark.parametrize("example", sorted(CLIENT_FORMS))
+def test_every_client_form_is_a_form_of_one_example_on_its_own_protocol(example: str) -> None:
+    preset = BY_ID[example]
+    assert [f.client for f in preset.forms] == CLIENT_FORMS[example]
+    for v in preset.variants():
+        assert v.protocol == ("native" if v.form.client in NATIVE_CLIENTS else "compatible"), v.form_id
+        assert v.call == ("parse" if v.form.client.endswith("-parse") else "create"), v.form_id
+        assert v.documented is not None and v.documented.code, f"{v.form_id} carries the reference's code"
+        assert v.form.label and v.form.note
+    # a newcomer sees the example once: no other shipped preset repeats its section and prompts
+    twins = [p for p in PRESETS if p is not preset and p.section == preset.section and p.user_text == preset.user_text]
+    assert twins == []
+
+
+def test_the_forms_differ_as_the_reference_documents() -> None:
+    gs = BY_ID["getting-started"]
+    assert set(gs.variant("node-openai").documented.value) == {"Name", "Age"}
+    assert set(gs.variant("python-openai").documented.value) == {"name", "age"}
+    assert gs.variant("curl-compatible").model == "qwen-plus" and gs.variant("curl-compatible").documented.kind == \
+        "response_body"
+    opt = BY_ID["optimize-prompts"]
+    assert opt.variant("node-openai").documented.value["hobby"] == ["Playing basketball", "Traveling"]
+    java = opt.variant("java-dashscope")
+    assert "David Wilson" in java.system_prompt and "Peter Jones" not in java.system_prompt
+    assert '"David Wilson","age":"40 years old","email":"davidwilson@example.com"}}' in java.system_prompt
+    image = BY_ID["image-ticket-invoice"]
+    assert "as an array" not in image.variant("python-openai").user_text
+    assert all("as an array" in v.user_text for v in image.variants()[1:])
+    for fid in ("curl-compatible", "curl-native"):
+        assert "486" in image.variant(fid).documented.return_result  # the documented usage figures
+    assert '"image_tokens": 418' in image.variant("curl-native").documented.return_result
+    assert all(v.images and v.images[0].asset == "receipt.png" for v in image.variants())
+
+
+def test_a_form_is_found_by_example_and_form_or_by_its_former_id() -> None:
+    assert get_preset("getting-started", "node-openai").form_id == "node-openai"
+    assert get_preset("getting-started/curl-native").protocol == "native"
+    former = get_preset("getting-started-curl-few-shot")
+    assert (former.id, former.form_id) == ("getting-started", "curl-compatible")
+    assert get_preset("getting-started").form is None
+    with pytest.raises(KeyError, match="has no form 'cobol'"):
+        get_preset("getting-started", "cobol")
+
+
+def test_a_bad_form_names_the_form_and_the_field() -> None:
+    form = {"id": "node", "label": "Node.js", "client": "node-openai"}
+    assert "field `forms[0].client` must be one of" in bad(forms=[dict(form, client="cobol")])
+    assert "`forms` has the id 'node' more than once" in bad(forms=[form, form])
+    msg = bad(forms=[dict(form, mode="json_schema")])
+    assert "form 0 ('node') does not make a valid preset" in msg and "needs a `schema`" in msg
+    typo = bad(forms=[dict(form, modell="x")])
+    assert "field `forms[0].modell` is not a preset field (did you mean `model`?)" in typo
+
+
+def test_the_error_presets_point_to_the_reference_error_code_page() -> None:
+    pointers = [s for p in PRESETS for s in p.see_also]
+    assert pointers and all(s.url == "https://www.alibabacloud.com/help/en/model-studio/error-code" for s in pointers)
+    assert all(p.see_also for p in FORMS if p.expect.outcome == "error")

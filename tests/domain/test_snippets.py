@@ -15,11 +15,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from structured_output.export import generate
+from structured_output.export import generate, parse_form_snippets
 from structured_output.export.literals import java_str, js_str, literal, py_str
 from structured_output.export.shapes import NotExpressible, schema_shape
 from structured_output.export.shared import INLINE_DATA_URL_MAX, Snippet
-from structured_output.presets import assets_dir, load_presets, preset_to_request
+from structured_output.presets import assets_dir, get_preset, load_presets, preset_to_request
 from structured_output.request import ImageInput, Request
 
 PRESETS = load_presets()
@@ -56,12 +56,20 @@ def test_json_object_request_gets_every_form() -> None:
 
 
 def test_json_schema_request_gets_parse_zod_and_the_java_note() -> None:
-    s = by_kind(generate(schema_req(USER_INFO, schema_name="user_info")))
-    assert "python-openai-parse" in s
-    parse = s["python-openai-parse"].code
+    req = schema_req(USER_INFO, schema_name="user_info")
+    s = by_kind(generate(req))
+    # parse would send another schema than the editor's (titles, the class's name, ...): a note says so
+    assert list(s) == ["python-openai", "python-openai-parse", "python-dashscope", "node-openai",
+                       "node-openai-parse", "curl-compatible", "curl-native", "java-dashscope"]
+    for kind in ("python-openai-parse", "node-openai-parse"):
+        assert not s[kind].runnable and "is not offered for this request" in s[kind].code
+    assert 'parse names the schema "UserInfo" (the request says "user_info")' in s["python-openai-parse"].code
+    assert s["node-openai"].runnable and "chat.completions.create(" in s["node-openai"].code  # always offered
+    forms = by_kind(parse_form_snippets(req))  # the forms themselves, offered or not
+    parse = forms["python-openai-parse"].code
     assert "class UserInfo(BaseModel):" in parse and "response_format=UserInfo" in parse
     assert "chat.completions.parse(" in parse
-    node = s["node-openai"]
+    node = forms["node-openai-parse"]
     assert 'zodResponseFormat(UserInfo, "user_info")' in node.code and "z.number().int()" in node.code
     java = s["java-dashscope"]
     assert not java.runnable and "The Java SDK is not currently supported." in java.code
@@ -233,7 +241,7 @@ def _sdk_schema_of(code: str, class_name: str) -> dict:
 def test_generated_class_makes_parse_send_the_presets_schema(preset_id: str) -> None:
     """The reference's parse presets store what the SDK sends for the reference's class; the class
     generated back from that schema makes the SDK send the very same schema."""
-    preset = next(p for p in PRESETS if p.id == preset_id)
+    preset = get_preset(preset_id)  # the form that was a preset of its own
     s = by_kind(generate(preset_to_request(preset)))
     assert _sdk_schema_of(s["python-openai-parse"].code, "UserInfo") == preset.json_schema
 
@@ -241,9 +249,9 @@ def test_generated_class_makes_parse_send_the_presets_schema(preset_id: str) -> 
 def test_optional_fields_follow_the_reference() -> None:
     schema = {"type": "object", "properties": {"name": {"type": "string", "description": "User name"},
                                                "email": {"type": "string"}}, "required": ["name"]}
-    s = by_kind(generate(schema_req(schema, schema_name="user_info")))
+    s = by_kind(parse_form_snippets(schema_req(schema, schema_name="user_info")))
     assert "    email: Optional[str] = None" in s["python-openai-parse"].code
-    assert "email: z.string().optional().nullable()," in s["node-openai"].code
+    assert "email: z.string().optional().nullable()," in s["node-openai-parse"].code
 
 
 def test_nested_objects_arrays_enums_and_nullables() -> None:
@@ -254,14 +262,14 @@ def test_nested_objects_arrays_enums_and_nullables() -> None:
                   "hobby": {"type": "array", "items": {"type": "string"}},
                   "level": {"type": "string", "enum": ["low", "high"]},
                   "note": {"type": ["string", "null"]}}}
-    s = by_kind(generate(schema_req(schema, schema_name="profile")))
+    s = by_kind(parse_form_snippets(schema_req(schema, schema_name="profile")))
     parse = s["python-openai-parse"].code
     assert "class Info(BaseModel):" in parse and parse.index("class Info") < parse.index("class Profile")
     assert "info: Info" in parse and "hobby: list[str]" in parse
     assert 'level: Literal["low", "high"]' in parse and "note: Optional[str]" in parse
     sent = _sdk_schema_of(parse, "Profile")
     assert sent["required"] == ["info", "hobby", "level", "note"]
-    node = s["node-openai"].code
+    node = s["node-openai-parse"].code
     assert 'z.enum(["low", "high"])' in node and "z.array(z.string())" in node and "z.string().nullable()" in node
 
 
@@ -277,8 +285,9 @@ def test_schemas_a_class_cannot_express_fall_back_to_a_dict(schema: dict, why: s
     with pytest.raises(NotExpressible, match=why):
         schema_shape(schema, "x")
     s = by_kind(generate(schema_req(schema)))
-    assert "python-openai-parse" not in s
-    assert s["python-openai"].code.startswith("# The schema is passed as a dict")
+    assert parse_form_snippets(schema_req(schema)) == []
+    for kind in ("python-openai-parse", "node-openai-parse"):  # a note says why, in place of the form
+        assert not s[kind].runnable and "cannot express this schema" in s[kind].code and why in s[kind].code
     assert '"type": "json_schema"' in s["python-openai"].code
     assert "zodResponseFormat" not in s["node-openai"].code and "json_schema" in s["node-openai"].code
 
@@ -331,6 +340,6 @@ def test_literal_keeps_short_containers_on_one_line() -> None:
 
 def test_strict_false_has_no_parse_form_because_parse_is_always_strict() -> None:
     s = by_kind(generate(schema_req(USER_INFO, strict=False)))
-    assert "python-openai-parse" not in s and "strict is false" in s["python-openai"].code
+    assert not s["python-openai-parse"].runnable and "strict is false" in s["python-openai-parse"].code
     assert '"strict": False' in s["python-openai"].code
     assert "zodResponseFormat" not in s["node-openai"].code

@@ -119,7 +119,7 @@ def check_output(snippet: Snippet, req: Request, stdout: str) -> Any:
         value = json.loads(stdout)
     schema = req.schema()
     if req.mode == "json_schema" and schema is not None:
-        if snippet.kind in ("python-openai-parse", "node-openai"):
+        if snippet.kind in ("python-openai-parse", "node-openai-parse"):
             schema = nullable_optionals(schema)
         errors = [e.message for e in Draft202012Validator(schema).iter_errors(value)]
         assert errors == [], f"{snippet.kind}: {value} violates the schema: {errors}"
@@ -135,13 +135,17 @@ def _snippets(req: Request, url: str) -> list[Snippet]:
 CASES = {
     "json-object": lambda: preset_to_request(get_preset("getting-started-compatible")),
     "json-schema": lambda: preset_to_request(get_preset("json-schema-user-info")),
+    # the schemas parse itself sends: the Pydantic form (Python) and the zod form (Node.js) are offered
+    "pydantic": lambda: preset_to_request(get_preset("json-schema-getting-started", "python-openai-parse")),
+    "zod": lambda: preset_to_request(get_preset("going-live-sdk-schemas", "node-openai-parse")),
     "image": lambda: preset_to_request(get_preset("image-ticket-invoice-native")),
     "stream": lambda: replace(preset_to_request(get_preset("getting-started-native")), stream=True),
 }
 EXPECTED_KINDS = {
     "json-object": {"python-openai", "python-dashscope", "node-openai", "curl-compatible", "curl-native"},
-    "json-schema": {"python-openai", "python-openai-parse", "python-dashscope", "node-openai", "curl-compatible",
-                    "curl-native"},
+    "json-schema": {"python-openai", "python-dashscope", "node-openai", "curl-compatible", "curl-native"},
+    "pydantic": {"python-openai-parse"},
+    "zod": {"node-openai-parse"},
     "image": {"python-openai", "python-dashscope", "node-openai", "curl-compatible", "curl-native"},
     # curl prints server-sent events when streaming, not one JSON body
     "stream": {"python-openai", "python-dashscope", "node-openai"},

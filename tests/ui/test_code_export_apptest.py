@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from components import state
 from structured_output.catalog import local_engine_port
+from structured_output.presets import get_preset
 from tests.ui.page_harness import open_page
 
 SECRET = "sk-typed-secret-0123456789"
@@ -39,14 +40,27 @@ def test_tabs_for_json_object_mode_point_at_the_local_engine(playground: AppTest
     assert state.DEFAULT_USER_TEXT in blocks["Python · openai"]
 
 
-def test_json_schema_mode_adds_the_pydantic_form(playground: AppTest) -> None:
+def test_json_schema_mode_offers_a_parse_form_only_when_it_sends_the_same_schema(playground: AppTest) -> None:
     at = playground
     at.radio(key=state.MODE).set_value("json_schema").run()
     blocks = code_blocks(at)
-    assert "Python · Pydantic" in blocks
-    assert "class UserInfo(BaseModel)" in blocks["Python · Pydantic"] and ".parse(" in blocks["Python · Pydantic"]
-    assert "zod" in blocks["Node.js"]
+    assert list(blocks)[:5] == ["Python · openai", "Python · Pydantic", "Python · dashscope", "Node.js",
+                                "Node.js · zod"]
+    # the editor's schema is not what parse would send: the forms say what they would change instead
+    for tab in ("Python · Pydantic", "Node.js · zod"):
+        assert "is not offered for this request" in blocks[tab] and ".parse(" not in blocks[tab]
+    assert "chat.completions.create(" in blocks["Node.js"] and "json_schema" in blocks["Node.js"]
     assert "JSON Schema not supported" in " ".join(c.value for c in at.caption)  # Java's note, said as such
+    # the schema parse itself sends for the reference's UserInfo class: now the Pydantic form is offered
+    form = get_preset("json-schema-getting-started", "python-openai-parse")
+    at.session_state[state.SCHEMA_TEXT] = form.schema_text
+    at.session_state[state.SCHEMA_NAME] = form.schema_name
+    at.run()
+    blocks = code_blocks(at)
+    assert "class UserInfo(BaseModel)" in blocks["Python · Pydantic"] and ".parse(" in blocks["Python · Pydantic"]
+    if at.session_state[state.STREAM]:  # the same schema, but parse does not stream: its code says so
+        assert "parse does not stream" in blocks["Python · Pydantic"]
+    assert "is not offered" in blocks["Node.js · zod"]  # zod would send another schema (bounds, no titles)
 
 
 def test_a_typed_key_never_appears_in_the_code(playground: AppTest) -> None:

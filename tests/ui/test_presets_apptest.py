@@ -23,7 +23,7 @@ from streamlit.testing.v1 import AppTest
 from components import state
 from structured_output.errors import CallError
 from structured_output.preset_run import compare_to_documented
-from structured_output.presets import assets_dir, filter_presets, get_preset, load_presets, sections
+from structured_output.presets import Preset, assets_dir, filter_presets, get_preset, load_presets, sections
 from structured_output.request import Request
 from structured_output.result import RunResult, finish
 from structured_output.runs.service import RunService
@@ -39,12 +39,24 @@ MISSING_JSON = ("'messages' must contain the word 'json' in some form, to use 'r
                 "'json_object'.")
 
 
-def uid(preset_id: str, origin: str = "shipped") -> str:
-    return f"{origin}__{preset_id}"
+def uid(preset_id: str, origin: str = "shipped", form: str = "") -> str:
+    return f"{origin}__{preset_id}" + (f"__{form}" if form else "")
+
+
+def card_uid(preset: Preset) -> str:
+    """The uid of what a card shows first: the preset, or its first client form's tab."""
+    return uid(preset.id, preset.origin, preset.form_ids[0] if preset.forms else "")
+
+
+def show_form(at: AppTest, preset_id: str, form: str, origin: str = "shipped") -> None:
+    """Pick a client form's tab on an example's card (the tab's state, as a click sets it)."""
+    at.session_state[state.preset_key("forms", uid(preset_id, origin))] = get_preset(preset_id, form).form.label
+    at.run()
+    assert not at.exception, at.exception
 
 
 def shown_ids(at: AppTest) -> list[str]:
-    """The presets whose cards are on the page, by their Open buttons' keys."""
+    """The presets (or client forms) whose cards or open tabs are on the page, by their Open buttons' keys."""
     prefix = state.preset_key("open", "")
     return [b.key.removeprefix(prefix) for b in at.button if b.key and b.key.startswith(prefix)]
 
@@ -113,8 +125,10 @@ def downloads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[bytes, str | None]]
     return seen
 
 
-def open_preset(at: AppTest, preset_id: str, origin: str = "shipped") -> None:
-    at.button(key=state.preset_key("open", uid(preset_id, origin))).click().run()
+def open_preset(at: AppTest, preset_id: str, origin: str = "shipped", form: str = "") -> None:
+    if form:
+        show_form(at, preset_id, form, origin)
+    at.button(key=state.preset_key("open", uid(preset_id, origin, form))).click().run()
     assert not at.exception, at.exception
 
 
@@ -127,38 +141,55 @@ def back_to_presets(at: AppTest) -> None:
 
 def test_every_preset_is_listed_with_title_section_mode_model_and_protocol(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
-    assert shown_ids(at) == [uid(p.id) for p in sorted(ALL, key=lambda p: sections(ALL).index(p.section))]
+    assert shown_ids(at) == [card_uid(p) for p in sorted(ALL, key=lambda p: sections(ALL).index(p.section))]
     page = texts(at)
-    assert f"{len(ALL)} of {len(ALL)} presets" in page
+    forms = sum(len(p.variants()) for p in ALL)
+    assert f"{len(ALL)} of {len(ALL)} presets · {forms} client forms" in page and forms >= 30
     for section in sections(ALL):
         assert f"#### {section}" in [plain(m.value) for m in at.markdown]
     markdown = " ".join(plain(m.value) for m in at.markdown)
     for p in ALL:
         assert f"**{p.title}**" in markdown
-    image = get_preset("image-ticket-invoice-native")
-    badges = [plain(m.value) for m in at.markdown if "-badge[" in m.value]
-    for label in (image.section, "JSON Object", image.model, "DashScope native", "1 image"):
-        assert any(label in b for b in badges), label
-    assert "A multimodal model (qwen3-vl-plus) reads a receipt image" in page or "The same receipt" in page
+    # an example is shown once, its client forms as tabs, in the reference's order
+    image = get_preset("image-ticket-invoice")
+    assert [t.label for t in at.tabs if t.label in {f.label for f in image.forms}][:6] == [f.label for f in image.forms]
+
+    def badges() -> list[str]:
+        return [plain(m.value) for m in at.markdown if "-badge[" in m.value]
+
+    assert any("6 client forms" in b for b in badges()) and any(image.section in b for b in badges())
+    show_form(at, "image-ticket-invoice", "python-dashscope")
+    assert uid("image-ticket-invoice", form="python-dashscope") in shown_ids(at)
+    assert uid("image-ticket-invoice", form="python-openai") not in shown_ids(at)  # one form drawn at a time
+    native = image.variant("python-dashscope")
+    for label in ("JSON Object", native.model, "DashScope native", "1 image"):
+        assert any(label in b for b in badges()), label
+    assert native.form.note in texts(at)
+    assert "A multimodal model (qwen3-vl-plus) reads a receipt image" in texts(at)
+    # the error-code page the reference points to, at the end of the library
+    assert "#### Error codes" in [plain(m.value) for m in at.markdown]
+    assert any(b.url == "https://www.alibabacloud.com/help/en/model-studio/error-code" for b in at.get("link_button"))
 
 
 def test_filter_by_mode_and_section_and_search(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     at.selectbox(key=state.PRESETS_MODE).set_value("json_schema").run()
     expected = filter_presets(ALL, mode="json_schema")
-    assert sorted(shown_ids(at)) == sorted(uid(p.id) for p in expected) and len(expected) >= 6
+    assert sorted(shown_ids(at)) == sorted(card_uid(p) for p in expected) and len(expected) >= 4
     assert f"{len(expected)} of {len(ALL)} presets" in texts(at)
 
     at.selectbox(key=state.PRESETS_SECTION).set_value("Configuration guide").run()
-    assert sorted(shown_ids(at)) == sorted(uid(p.id) for p in filter_presets(ALL, mode="json_schema",
-                                                                              section="Configuration guide"))
+    assert sorted(shown_ids(at)) == sorted(card_uid(p) for p in filter_presets(ALL, mode="json_schema",
+                                                                                section="Configuration guide"))
     at.selectbox(key=state.PRESETS_MODE).set_value("all").run()
     at.selectbox(key=state.PRESETS_SECTION).set_value("all").run()
 
     at.text_input(key=state.PRESETS_SEARCH).input("receipt").run()  # in the description
-    assert set(shown_ids(at)) == {uid("image-ticket-invoice-compatible"), uid("image-ticket-invoice-native")}
+    assert set(shown_ids(at)) == {uid("image-ticket-invoice", form="python-openai")}
     at.text_input(key=state.PRESETS_SEARCH).input("basketball qwen-flash").run()  # prompt text and model, all words
-    assert set(shown_ids(at)) == {uid(p.id) for p in filter_presets(ALL, "basketball qwen-flash")}
+    assert set(shown_ids(at)) == {card_uid(p) for p in filter_presets(ALL, "basketball qwen-flash")}
+    at.text_input(key=state.PRESETS_SEARCH).input("David Wilson").run()  # only the Java form's prompt says it
+    assert shown_ids(at) == [uid("optimize-prompts", form="python-openai")]
     at.text_input(key=state.PRESETS_SEARCH).input("no such preset anywhere").run()
     assert shown_ids(at) == [] and "No preset matches" in texts(at)
     assert not at.exception
@@ -169,9 +200,9 @@ def test_filter_by_mode_and_section_and_search(make_app: Callable[..., AppTest])
 def test_open_in_playground_loads_every_field(make_app: Callable[..., AppTest]) -> None:
     at = make_app()
     version = at.session_state[state.EDITOR_VERSION]
-    open_preset(at, "image-ticket-invoice-native")
+    open_preset(at, "image-ticket-invoice", form="python-dashscope")
     ss = at.session_state
-    preset = get_preset("image-ticket-invoice-native")
+    preset = get_preset("image-ticket-invoice", "python-dashscope")
     assert "Structured output playground" in texts(at)  # switched to the playground page
     assert ss[state.ENDPOINT] == "local" and ss[state.PROTOCOL] == "native"
     assert ss[state.MODEL] == "qwen3-vl-plus" and ss[state.MODE] == "json_object"
@@ -206,11 +237,11 @@ def test_open_keeps_a_dashscope_region_but_not_a_custom_server(make_app: Callabl
     at = make_app()
     at.session_state[state.ENDPOINT] = "intl"
     at.run()
-    open_preset(at, "getting-started-native")
+    open_preset(at, "getting-started", form="python-dashscope")
     assert at.session_state[state.ENDPOINT] == "intl" and at.session_state[state.PROTOCOL] == "native"
     at.session_state[state.ENDPOINT] = "custom"
     back_to_presets(at)
-    open_preset(at, "getting-started-compatible")
+    open_preset(at, "getting-started", form="python-openai")
     assert at.session_state[state.ENDPOINT] == "local" and at.session_state[state.MODEL] == "qwen-flash"
 
 
@@ -240,6 +271,7 @@ def test_save_export_import_round_trip(make_app: Callable[..., AppTest], user_di
 
     # it is listed, marked as the user's, and filterable by its section
     assert uid("user-jane-strict", "user") in shown_ids(at)
+    assert at.tabs and all(t.label != "Jane, strict" for t in at.tabs)  # a one-form preset has no tabs
     at.selectbox(key=state.PRESETS_SECTION).set_value("My presets").run()
     assert shown_ids(at) == [uid("user-jane-strict", "user")]
     assert f"{len(ALL) + 1} presets (1 of them yours)" in texts(at)
@@ -260,12 +292,16 @@ def test_save_export_import_round_trip(make_app: Callable[..., AppTest], user_di
     assert path.is_file() and uid("user-jane-strict", "user") in shown_ids(at)
 
     # a shipped preset exported with its image embedded imports as a user preset with the same image
-    at.multiselect(key=state.PRESETS_EXPORT_PICK).set_value([uid("image-ticket-invoice-compatible")]).run()
+    at.multiselect(key=state.PRESETS_EXPORT_PICK).set_value([uid("image-ticket-invoice")]).run()
     data, _ = downloads[-1]
-    assert json.loads(data)["images"][0]["data_b64"]
+    assert json.loads(data)["images"][0]["data_b64"] and len(json.loads(data)["forms"]) == 6
     at.file_uploader[0].set_value(("receipt-preset.json", data, "application/json")).run()
-    assert (user_dir / "image-ticket-invoice-compatible.json").is_file()
-    assert uid("image-ticket-invoice-compatible", "user") in shown_ids(at)
+    assert (user_dir / "image-ticket-invoice.json").is_file()
+    assert uid("image-ticket-invoice", "user", "python-openai") in shown_ids(at)  # with its forms as tabs
+    show_form(at, "image-ticket-invoice", "curl-native", origin="user")
+    assert uid("image-ticket-invoice", "user", "curl-native") in shown_ids(at)
+    at.button(key=state.preset_key("delete", uid("image-ticket-invoice", "user"))).click().run()
+    assert not (user_dir / "image-ticket-invoice.json").exists()
 
 
 def test_bad_import_names_the_field_and_keeps_the_page_usable(make_app: Callable[..., AppTest],
@@ -283,7 +319,7 @@ def test_bad_import_names_the_field_and_keeps_the_page_usable(make_app: Callable
     assert not user_dir.exists() or not list(user_dir.glob("*.json"))
     # the page still works: filters, other tabs
     at.text_input(key=state.PRESETS_SEARCH).input("receipt").run()
-    assert len(shown_ids(at)) == 2 and not at.exception
+    assert len(shown_ids(at)) == 1 and not at.exception
 
     # a valid file full of markup: stored as data, shown as text, nothing rendered or run
     evil = dict(bad, id="evil", mode="json_object", title="<script>alert(1)</script> [x](http://evil.example)",
@@ -327,8 +363,8 @@ def test_a_typed_key_never_reaches_the_saved_preset(make_app: Callable[..., AppT
 @pytest.mark.engine
 def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: AppTest) -> None:
     at = engine_app
-    preset = get_preset("getting-started-compatible")
-    at.button(key=state.preset_key("run", uid(preset.id))).click().run(timeout=RUN_TIMEOUT_S)
+    preset = get_preset("getting-started", "python-openai")
+    at.button(key=state.preset_key("run", uid(preset.id, form="python-openai"))).click().run(timeout=RUN_TIMEOUT_S)
     assert not at.exception, at.exception
     page = texts(at)
     assert "**Documented** :gray[· the reference]" in [m.value for m in at.markdown]
@@ -354,8 +390,32 @@ def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: App
     for title in ("Raw response", "Parsed result", "Validation"):
         assert f"**{title}**" in [m.value for m in at.markdown]
     # opening it now shows this run in the playground
-    open_preset(at, preset.id)
+    open_preset(at, preset.id, form="python-openai")
     assert at.session_state[state.CURRENT] == entry.id and "Run #1" in texts(at)
+
+
+@pytest.mark.engine
+def test_a_client_form_runs_through_its_own_protocol_beside_its_own_documented_result(engine_app: AppTest) -> None:
+    """The Java getting-started form: native protocol, its own prompts, the documented answer of the Java sample."""
+    at = engine_app
+    show_form(at, "getting-started", "java-dashscope")
+    form = get_preset("getting-started", "java-dashscope")
+    at.button(key=state.preset_key("run", uid("getting-started", form="java-dashscope"))).click().run(
+        timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    [entry] = at.session_state[state.HISTORY].entries
+    assert (entry.request.protocol, entry.request.system_prompt) == ("native", form.system_prompt)
+    assert entry.result.error is None and entry.result.served_by
+    codes = [c.value for c in at.code]
+    assert form.documented.return_result in codes  # the Java sample's documented answer
+    assert any("public class Main" in c for c in codes)  # and its code, in the details
+    assert "Expected outcome: JSON that parses: **as documented**." in texts(at)
+    # the other forms keep their own state: switching tabs shows the Python form, not yet run
+    show_form(at, "getting-started", "python-openai")
+    assert uid("getting-started", form="python-openai") in shown_ids(at)
+    assert not any(m.value.startswith("**Live**") for m in at.markdown)
+    show_form(at, "getting-started", "java-dashscope")
+    assert any(m.value.startswith("**Live**") for m in at.markdown)  # the Java run is still there
 
 
 @pytest.mark.engine

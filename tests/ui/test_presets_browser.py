@@ -1,8 +1,9 @@
 """The presets page in headless Chromium (Debian's, driven by Playwright) against the real local engine.
 
-Reaches the page through the sidebar, searches, runs a text preset and the receipt-image preset here
-(documented beside live, with the differences), opens the image preset in the playground, and looks
-at the save/export/import tab. Screenshots at 1280x800 go to ``test-artifacts/presets-*.png``.
+Reaches the page through the sidebar, runs two client forms of the getting-started example here (each
+tab beside its own documented result), searches, runs the receipt-image preset (documented beside live,
+with the differences), opens it in the playground, and looks at the save/export/import tab.
+Screenshots at 1280x800 go to ``test-artifacts/presets-*.png``; the forms are shot in light and dark.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from structured_output.presets import load_presets
 from tests.ui import test_browser
 from tests.ui.test_browser import ARTIFACTS, RUN_TIMEOUT_MS, scroll_to_top_of, settled
 
@@ -23,6 +25,9 @@ app_url = test_browser.app_url
 browser_page = test_browser.page
 
 pytestmark = pytest.mark.browser
+PRESETS = load_presets()
+BACKGROUND_IS = "() => getComputedStyle(document.querySelector('[data-testid=\"stApp\"]')).backgroundColor "
+COUNT = f"{len(PRESETS)} of {len(PRESETS)} presets · {sum(len(p.variants()) for p in PRESETS)} client forms"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -57,13 +62,14 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     expect.set_options(timeout=60_000)
     expect(page.get_by_text("Structured output playground")).to_be_visible()
     page.locator('[data-testid="stSidebarNav"]').get_by_text("Presets").click()
-    expect(page.get_by_text("21 of 21 presets")).to_be_visible()
+    expect(page.get_by_text(COUNT)).to_be_visible()
     expect(page.get_by_role("heading", name="Getting started")).to_be_visible()
     settled(page)
     shot(page, "01-library")
 
-    # a text preset: run it here, documented beside live
-    text = card(page, "getting-started-compatible")
+    # the getting-started example: its first form (Python openai), run here beside its documented result
+    text = card(page, "getting-started")
+    expect(text.get_by_role("tab")).to_have_count(6)
     text.get_by_role("button", name="Run here").click()
     expect(text.get_by_role("tab", name="Documented vs live")).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect(text.get_by_text("Expected outcome: JSON that parses")).to_be_visible()
@@ -72,11 +78,42 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
     scroll_to_top_of(page, text)
     shot(page, "02-text-run")
 
+    # another form of the same example, in its tab: Node.js, whose documented answer says "Name"/"Age"
+    text.get_by_role("tab", name="Node.js · openai").click()
+    expect(text.get_by_text("the documented answer capitalizes the keys")).to_be_visible()
+    expect(text.get_by_text("Documented vs live")).to_have_count(0)  # this form has not run yet
+    text.get_by_role("button", name="Run here").click()
+    expect(text.get_by_role("tab", name="Documented vs live")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+    expect(text.get_by_text('"Name": "Alex Brown",', exact=True)).to_be_visible()  # documented, capitalized
+    page.mouse.move(5, 795)  # no tooltip over the card
+    scroll_to_top_of(page, text)
+    settled(page)
+    shot(page, "02b-forms-light")
+    page.emulate_media(color_scheme="dark")  # Streamlit follows the system theme
+    page.wait_for_function(BACKGROUND_IS + "!== 'rgb(255, 255, 255)'")
+    settled(page)
+    shot(page, "02c-forms-dark")
+    if text.locator('[data-testid="stDataFrame"]').count():  # the differences, marked, in the dark theme
+        scroll_to_top_of(page, text.get_by_text("from the documented result"))
+        settled(page)
+        shot(page, "02d-forms-dark-diff")
+    page.emulate_media(color_scheme="light")
+    page.wait_for_function(BACKGROUND_IS + "=== 'rgb(255, 255, 255)'")
+
+    # the curl native form documents the whole response body, with its usage figures
+    text.get_by_role("tab", name="curl · DashScope native").click()
+    text.get_by_text("Prompts, schema and the reference's code").click()
+    expect(text.get_by_text("curl -X POST https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation")
+           ).to_be_visible()
+    text.get_by_text("Prompts, schema and the reference's code").click()
+    text.get_by_role("tab", name="Python · openai").click()
+    expect(text.get_by_text("on the local engine · served by")).to_be_visible()  # its run is kept
+
     # the receipt-image preset, found by searching
     page.get_by_role("textbox", name="Search").fill("receipt")
     page.get_by_role("textbox", name="Search").press("Enter")
-    expect(page.get_by_text("2 of 21 presets")).to_be_visible()
-    image = card(page, "image-ticket-invoice-compatible")
+    expect(page.get_by_text(f"1 of {len(PRESETS)} presets · 6 client forms")).to_be_visible()
+    image = card(page, "image-ticket-invoice")
     image.get_by_text("Prompts, schema and the reference's code").click()
     expect(image.get_by_text("The reference's image, unreachable offline")).to_be_visible()
     expect(image.locator("img").first).to_be_visible()
