@@ -27,6 +27,7 @@ from local_engine.finite import unending
 from local_engine.generate import Settings, Stats
 from local_engine.prompting import JSON_EXAMPLE, JSON_EXAMPLE_TELLS, TEXT_EXAMPLE, TEXT_EXAMPLE_TELLS
 from local_engine.rules import check_model
+from structured_output.presets import get_preset
 from tests.engine.conftest import lower
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -305,11 +306,11 @@ def test_an_image_with_nothing_to_read_does_not_get_the_worked_example(local_eng
 def test_the_receipt_through_multimodal_conversation_is_read(ds: Any, stream: bool) -> None:
     """Issue 12's own case: the receipt through ``dashscope.MultiModalConversation`` in JSON Object mode,
     with the preset's prompts. Its OCR text reaches the model and the answer starts from it."""
-    preset = json.loads((ROOT / "presets" / "07-image-ticket-invoice-native.json").read_text())
+    preset = get_preset("image-ticket-invoice-native")  # the Python dashscope form of the image example
     png = (ROOT / "presets" / "assets" / "receipt.png").read_bytes()
     img = "data:image/png;base64," + base64.b64encode(png).decode()
-    messages = [{"role": "system", "content": [{"text": preset["system_prompt"]}]},
-                {"role": "user", "content": [{"image": img}, {"text": preset["user_text"]}]}]
+    messages = [{"role": "system", "content": [{"text": preset.system_prompt}]},
+                {"role": "user", "content": [{"image": img}, {"text": preset.user_text}]}]
     r = ds.MultiModalConversation.call(api_key="sk-local", model="qwen3-vl-plus", messages=messages,
                                        response_format={"type": "json_object"}, max_tokens=24, stream=stream,
                                        incremental_output=stream)
@@ -317,7 +318,7 @@ def test_the_receipt_through_multimodal_conversation_is_read(ds: Any, stream: bo
     assert all(p.status_code == 200 for p in parts), parts[-1].message
     content = "".join(p.output.choices[0].message.content[0]["text"] for p in parts
                       if p.output.choices[0].message.content)
-    assert not leaked(content, preset["user_text"]), content
+    assert not leaked(content, preset.user_text), content
     assert content.startswith('{"ticket": [{"travel_date": "2013-06-29"'), content
     assert "2013" in lower(parts[-1].headers).get("x-local-engine-ocr-text", "")
 
