@@ -29,6 +29,7 @@ from structured_output.clients import run
 from structured_output.export import Snippet, generate, parse_form_snippets
 from structured_output.presets import Preset, assets_dir, load_presets, preset_to_request
 from structured_output.request import Request
+from tests.node_env import node_modules
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,8 +98,7 @@ def snippet_sends(snippet: Snippet, req: Request, tmp_path: Path, monkeypatch: p
                "NO_PROXY": "127.0.0.1,localhost"}
         cwd = tmp_path
         if snippet.language == "javascript":
-            if shutil.which("node") is None or not (NODE_DIR / "node_modules" / "zod").is_dir():
-                pytest.skip("node and tests/.node (openai, zod; test_snippets_engine installs them) are needed")
+            node_modules()  # installs openai and zod into tests/.node once, or skips saying why
             cwd = NODE_DIR / f"wire-{uuid.uuid4().hex[:8]}"
             cwd.mkdir()
             shutil.copy(assets_dir() / "receipt.png", cwd / "receipt.png")

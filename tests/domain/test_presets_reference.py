@@ -30,6 +30,7 @@ import pytest
 
 from structured_output.clients import run
 from structured_output.presets import Preset, load_presets, preset_to_request
+from tests.node_env import node_modules
 from tests.unit.recording_server import RecordingServer, Reply, native_completion, openai_completion
 
 
@@ -177,8 +178,7 @@ def _run_reference(preset: Preset, tmp_path: Path) -> tuple[str, Any]:
             (tmp_path / "sample.py").write_text(head + _local(code, url))
             cmd = [sys.executable, "sample.py"]
         elif client.startswith("node"):
-            if not (NODE_DIR / "node_modules" / "openai").is_dir() or shutil.which("node") is None:
-                pytest.skip("node and tests/.node (openai, zod) are needed to run the Node.js samples")
+            node_modules()  # installs openai and zod into tests/.node once, or skips saying why
             cwd = NODE_DIR / f"ref-{uuid.uuid4().hex[:8]}"
             cwd.mkdir()
             (cwd / "sample.mjs").write_text(_local(code, url))

@@ -27,29 +27,17 @@ from structured_output.export.shared import Snippet
 from structured_output.presets import assets_dir, get_preset, preset_to_request
 from structured_output.request import Request
 from structured_output.result import content_of
+from tests.node_env import node_modules as ensure_node_modules
 
 pytestmark = pytest.mark.engine
 ROOT = Path(__file__).resolve().parents[2]
 NODE_DIR = ROOT / "tests" / ".node"
-NODE_PACKAGES = ["openai@^6", "zod@^4"]  # openai 6 accepts zod 3.25+ or 4 for zodResponseFormat
 RUN_TIMEOUT_S = 600
 
 
 @pytest.fixture(scope="session")
 def node_modules() -> Path:
-    """``tests/.node`` with openai and zod installed (once); skips when that is not possible."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node/npm are not installed, so the Node.js snippets cannot be run")
-    if not ((NODE_DIR / "node_modules" / "openai").is_dir() and (NODE_DIR / "node_modules" / "zod").is_dir()):
-        NODE_DIR.mkdir(parents=True, exist_ok=True)
-        pkg = NODE_DIR / "package.json"
-        if not pkg.exists():
-            pkg.write_text(json.dumps({"private": True, "type": "module"}) + "\n")
-        r = subprocess.run(["npm", "install", "--no-audit", "--no-fund", *NODE_PACKAGES], cwd=NODE_DIR,
-                           capture_output=True, text=True, timeout=600)
-        if r.returncode != 0:
-            pytest.skip(f"npm install {' '.join(NODE_PACKAGES)} failed (offline?): {r.stderr.strip()[-300:]}")
-    return NODE_DIR
+    return ensure_node_modules()
 
 
 @pytest.fixture
