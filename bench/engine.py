@@ -171,7 +171,7 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
             if mode.startswith("json_object"):
                 matcher = engine.grammars.json_object()
             elif mode == "json_schema":
-                matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
+                matcher, _notes, _unenforced = engine.grammars.json_schema(ORDER_SCHEMA)
             settings = Settings(max_tokens=max_tokens, plan=plan if mode == "json_object+keys" else None)
             _text, stats = engine.decoder.generate(prompt, matcher, settings)
             per_mode[mode].append(stats)
@@ -212,7 +212,7 @@ def _logprobs_overhead(engine: Engine, rounds: int, max_tokens: int) -> dict[str
                 if mode == "json_object":
                     matcher = engine.grammars.json_object()
                 elif mode == "json_schema":
-                    matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
+                    matcher, _notes, _unenforced = engine.grammars.json_schema(ORDER_SCHEMA)
                 settings = Settings(max_tokens=max_tokens, logprobs=LogprobRequest(5) if on else None)
                 per[on].append(engine.decoder.generate(prompt, matcher, settings)[1])
     print(f"\n== logprobs overhead (top_logprobs 5 + grammar view), {rounds} interleaved rounds, "
