@@ -17,21 +17,17 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
+
+from structured_output.schema_walk import pointer, subschemas, walk
 
 Enforcement = Literal["lenient", "strict"]
 ENFORCEMENT_PARAM = "keyword_enforcement"  # the request's extension parameter (top level, or in `parameters`)
 RESPONSE_FIELD = "unenforced_keywords"  # the response's field (top level, or in native `output`)
 HEADER = "X-Local-Engine-Unenforced"  # the same list, compact JSON, for clients that read headers
 HEADER_MAX_CHARS = 4000
-
-# Where subschemas sit (JSON Schema 2020-12 and the older drafts' spellings).
-_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas", "dependencies")
-_ONE_KEYS = ("items", "additionalItems", "additionalProperties", "contains", "not", "if", "then", "else",
-             "propertyNames", "unevaluatedItems", "unevaluatedProperties", "contentSchema")
-_LIST_KEYS = ("allOf", "anyOf", "oneOf", "prefixItems", "items")
 
 _UNIMPLEMENTED = re.compile(r"Unimplemented keys: (\[.*?\])")
 _UNKNOWN_FORMAT = re.compile(r"Unknown format: (.+?)(?: \(\d+ times\))?$")
@@ -53,43 +49,6 @@ class Unenforced:
 
     def place(self) -> str:
         return f"{self.keyword} at {self.path or '/ (the root)'}"
-
-
-def pointer(parts: list[str]) -> str:
-    return "".join("/" + p.replace("~", "~0").replace("/", "~1") for p in parts)
-
-
-def subschemas(node: Any, skip: frozenset[str] = frozenset()) -> Iterator[tuple[list[str], Any]]:
-    """``(relative path, subschema)`` for every direct subschema of ``node``, except under ``skip`` keys."""
-    if not isinstance(node, dict):
-        return
-    for key in _MAP_KEYS:
-        value = node.get(key)
-        if key in skip or not isinstance(value, dict):
-            continue
-        for name, sub in value.items():
-            if isinstance(sub, dict | bool):
-                yield [key, str(name)], sub
-    for key in _ONE_KEYS:
-        if key not in skip and isinstance(node.get(key), dict | bool):
-            yield [key], node[key]
-    for key in _LIST_KEYS:
-        value = node.get(key)
-        if key not in skip and isinstance(value, list):
-            for i, sub in enumerate(value):
-                if isinstance(sub, dict | bool):
-                    yield [key, str(i)], sub
-
-
-def walk(schema: Any, skip: frozenset[str] = frozenset()) -> Iterator[tuple[list[str], dict[str, Any]]]:
-    """Every subschema object with its path, depth first, not entering ``skip`` keys."""
-    stack: list[tuple[list[str], Any]] = [([], schema)]
-    while stack:
-        path, node = stack.pop()
-        if not isinstance(node, dict):
-            continue
-        yield path, node
-        stack.extend((path + rel, sub) for rel, sub in reversed(list(subschemas(node, skip))))
 
 
 def report(original: dict[str, Any], compiled: dict[str, Any], warnings: list[str]) -> list[Unenforced]:
