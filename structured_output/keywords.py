@@ -20,6 +20,7 @@ from typing import Any
 
 import pandas as pd
 
+from structured_output.result import ValidationOutcome
 from structured_output.schema_walk import pointer, walk
 
 # The local engine's wire names (local_engine/enforcement.py defines them; a test keeps the two equal).
@@ -154,3 +155,30 @@ def unenforced_in(raw: Any) -> list[UnenforcedKeyword] | None:
 def unenforced_line(items: list[UnenforcedKeyword]) -> str:
     """``not enforced while decoding: uniqueItems at /properties/tags; not at /``"""
     return "not enforced while decoding: " + "; ".join(i.place() for i in items)
+
+
+def satisfied(item: UnenforcedKeyword, validation: ValidationOutcome | None) -> bool | None:
+    """Whether the answer happened to satisfy a keyword that was not enforced, as validation afterwards
+    found: False when an error of that keyword comes from its place (or from behind a ``$ref``, whose
+    errors carry the path through the reference); None when nothing was validated."""
+    if validation is None or not validation.checked:
+        return None
+    for row in validation.errors:
+        if row.keyword != item.keyword:
+            continue
+        where = "/" + row.schema_path if row.schema_path != "(root)" else ""
+        if where == f"{item.path}/{item.keyword}" or "$ref" in row.schema_path:
+            return False
+    return True
+
+
+def attention(schema: Any, target: Target, rules: KeywordRules | None = None) -> dict[str, list[str]]:
+    """For one target, the keywords of ``schema`` worth a word before sending, by status words: refused,
+    not enforced while decoding, enforced in part, not documented."""
+    rules = rules or load_rules()
+    out: dict[str, list[str]] = {}
+    for status in ("refused", "validation", "partial", "undocumented"):
+        names = [k for k in keyword_uses(schema) if target.rule(k).status == status]
+        if names:
+            out[rules.statuses[status]] = names
+    return out

@@ -1,0 +1,53 @@
+"""Beside the schema lint: what each target does with every keyword the schema uses; above a result:
+what the local engine did not enforce while decoding, and whether the answer satisfied it anyway."""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from structured_output import keywords
+from structured_output.display import md_escape
+from structured_output.result import RunResult
+
+
+def keyword_table(schema_text: str, endpoint: str) -> None:
+    """The table for the editor's schema (nothing when it does not parse: the lint says why)."""
+    try:
+        schema = json.loads(schema_text)
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(schema, dict) or not schema:
+        return
+    rules = keywords.load_rules()
+    df = keywords.keyword_table(schema, rules)
+    target = rules.target_for(endpoint)
+    if target is not None:
+        for words, names in keywords.attention(schema, target, rules).items():
+            st.caption(f"{md_escape(target.label)}: {md_escape(words)}: "
+                       + ", ".join(md_escape(n) for n in names))
+    with st.expander(f"Keywords: what each target does with them ({len(df)})", icon=":material/rule:"):
+        st.caption("Per target, as documented (DashScope: the reference; OpenAI strict mode: its Structured "
+                   "Outputs guide) or as llguidance compiles it (the local engine)."
+                   + (f" Your endpoint: **{md_escape(target.label)}**." if target is not None else ""))
+        table, sources = st.tabs(["Table", "Notes and sources"])
+        with table:
+            st.dataframe(df, hide_index=True, width="stretch")
+        with sources:
+            st.dataframe(keywords.keyword_details(schema, rules), hide_index=True, width="stretch")
+
+
+def unenforced_notice(result: RunResult) -> None:
+    """The local engine's list of keywords it did not enforce for this answer, each with what validation
+    afterwards found."""
+    items = keywords.unenforced_in(result.raw)
+    if not items:
+        return
+    lines = [md_escape(keywords.unenforced_line(items))]
+    for item in items:
+        ok = keywords.satisfied(item, result.validation)
+        verdict = ("the answer happens to satisfy it" if ok else "the answer breaks it (see the validation)"
+                   if ok is False else "not checked (the answer did not parse)")
+        lines.append(f"- {md_escape(item.place())}: {verdict}")
+    st.info("  \n".join(lines), icon=":material/rule:")
