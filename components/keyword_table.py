@@ -12,21 +12,35 @@ from structured_output.display import md_escape
 from structured_output.result import RunResult
 
 
-def keyword_table(schema_text: str, endpoint: str) -> None:
-    """The table for the editor's schema (nothing when it does not parse: the lint says why)."""
+def _schema(schema_text: str) -> dict[str, object] | None:
     try:
         schema = json.loads(schema_text)
     except (ValueError, RecursionError):
+        return None  # the lint says why
+    return schema if isinstance(schema, dict) and schema else None
+
+
+def keyword_caption(schema_text: str, endpoint: str) -> None:
+    """Under the schema lint: the keywords worth a word on the current endpoint (refused, not enforced
+    while decoding, enforced in part, not documented)."""
+    schema = _schema(schema_text)
+    rules = keywords.load_rules()
+    target = rules.target_for(endpoint)
+    if schema is None or target is None:
         return
-    if not isinstance(schema, dict) or not schema:
+    for words, names in keywords.attention(schema, target, rules).items():
+        st.caption(f"{md_escape(target.label)}: {md_escape(words)}: " + ", ".join(md_escape(n) for n in names))
+
+
+def keyword_table(schema_text: str, endpoint: str) -> None:
+    """Folded away under the editors: every keyword the schema uses and what each target does with it
+    (nothing when the schema does not parse)."""
+    schema = _schema(schema_text)
+    if schema is None:
         return
     rules = keywords.load_rules()
     df = keywords.keyword_table(schema, rules)
     target = rules.target_for(endpoint)
-    if target is not None:
-        for words, names in keywords.attention(schema, target, rules).items():
-            st.caption(f"{md_escape(target.label)}: {md_escape(words)}: "
-                       + ", ".join(md_escape(n) for n in names))
     with st.expander(f"Keywords: what each target does with them ({len(df)})", icon=":material/rule:"):
         st.caption("Per target, as documented (DashScope: the reference; OpenAI strict mode: its Structured "
                    "Outputs guide) or as llguidance compiles it (the local engine)."
@@ -34,8 +48,11 @@ def keyword_table(schema_text: str, endpoint: str) -> None:
         table, sources = st.tabs(["Table", "Notes and sources"])
         with table:
             st.dataframe(df, hide_index=True, width="stretch")
+            st.caption(md_escape(keywords.legend(rules)))
         with sources:
-            st.dataframe(keywords.keyword_details(schema, rules), hide_index=True, width="stretch")
+            st.dataframe(keywords.keyword_details(schema, rules), hide_index=True, width="stretch",
+                         column_config={"note": st.column_config.TextColumn(width="large"),
+                                        "source": st.column_config.TextColumn(width="large")})
 
 
 def unenforced_notice(result: RunResult) -> None:

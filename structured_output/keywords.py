@@ -54,6 +54,7 @@ class Target:
 @dataclass(frozen=True)
 class KeywordRules:
     statuses: dict[str, str]  # status key → the words shown
+    short: dict[str, str]  # status key → the words in the table's cells
     groups: dict[str, str]  # keyword → what it applies to (any, object, array, string, ...)
     targets: tuple[Target, ...]
 
@@ -88,7 +89,10 @@ def load_rules() -> KeywordRules:
                     raise ValueError(f"keywords.json: target {t['id']!r} has two rules for {keyword!r}")
                 rules[keyword] = Rule(r["status"], r["note"], r["source"])
         targets.append(Target(t["id"], t["label"], tuple(t["endpoints"]), Rule(**t["default"]), rules))
-    return KeywordRules(statuses, dict(data["keywords"]), tuple(targets))
+    short: dict[str, str] = data["short_statuses"]
+    if set(short) != set(statuses):
+        raise ValueError("keywords.json: short_statuses must name exactly the statuses")
+    return KeywordRules(statuses, short, dict(data["keywords"]), tuple(targets))
 
 
 def keyword_uses(schema: Any) -> dict[str, list[str]]:
@@ -107,7 +111,8 @@ def _places(paths: list[str]) -> str:
 
 
 def keyword_table(schema: Any, rules: KeywordRules | None = None) -> pd.DataFrame:
-    """One row per keyword the schema uses: where, and one column per target with what it does.
+    """One row per keyword the schema uses: where, and one column per target with what it does (in
+    the short words of ``short_statuses``; ``keyword_details`` has the full words, notes and sources).
 
     ``df.attrs["targets"]`` maps each target column to its target id.
     """
@@ -117,12 +122,18 @@ def keyword_table(schema: Any, rules: KeywordRules | None = None) -> pd.DataFram
         row: dict[str, str] = {"keyword": keyword, "applies to": rules.groups.get(keyword, UNKNOWN_GROUP),
                                "used at": _places(paths)}
         for t in rules.targets:
-            row[t.label] = rules.statuses[t.rule(keyword).status]
+            row[t.label] = rules.short[t.rule(keyword).status]
         rows.append(row)
     columns = ["keyword", "applies to", "used at", *(t.label for t in rules.targets)]
     df = pd.DataFrame(rows, columns=columns)
     df.attrs["targets"] = {t.label: t.id for t in rules.targets}
     return df
+
+
+def legend(rules: KeywordRules | None = None) -> str:
+    """What the table's short words stand for: ``✓ decoding = enforced while decoding · ...``"""
+    rules = rules or load_rules()
+    return " · ".join(f"{rules.short[k]} = {words}" for k, words in rules.statuses.items())
 
 
 def keyword_details(schema: Any, rules: KeywordRules | None = None) -> pd.DataFrame:

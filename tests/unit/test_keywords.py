@@ -17,10 +17,13 @@ from structured_output.keywords import (
     UNENFORCED_FIELD,
     UNKNOWN_GROUP,
     UnenforcedKeyword,
+    attention,
     keyword_details,
     keyword_table,
     keyword_uses,
+    legend,
     load_rules,
+    satisfied,
     unenforced_in,
     unenforced_line,
 )
@@ -63,9 +66,9 @@ def test_table_lists_each_keyword_once_with_its_places() -> None:
 def test_dashscope_column_is_what_the_reference_says_and_nothing_more() -> None:
     df = keyword_table(SCHEMA)
     for keyword in ("type", "enum", "properties", "required", "additionalProperties"):
-        assert _status(df, keyword, DS) == "enforced while decoding", keyword
+        assert _status(df, keyword, DS) == "✓ decoding", keyword
     for keyword in ("uniqueItems", "pattern", "allOf", "oneOf", "minLength", "const", "items", "title"):
-        assert _status(df, keyword, DS) == "not documented", keyword
+        assert _status(df, keyword, DS) == "? not documented", keyword
 
 
 def test_dashscope_citations_quote_the_reference() -> None:
@@ -82,24 +85,25 @@ def test_dashscope_citations_quote_the_reference() -> None:
 
 def test_openai_strict_column_follows_its_guide() -> None:
     df = keyword_table(SCHEMA)
-    assert _status(df, "allOf", OA) == "refused (the request fails)"
+    assert _status(df, "allOf", OA) == "✗ refused"
     for keyword in ("type", "enum", "pattern", "properties", "required", "additionalProperties"):
-        assert _status(df, keyword, OA) == "enforced while decoding", keyword
+        assert _status(df, keyword, OA) == "✓ decoding", keyword
     for keyword in ("minLength", "uniqueItems", "oneOf", "const"):
-        assert _status(df, keyword, OA) == "not documented", keyword
+        assert _status(df, keyword, OA) == "? not documented", keyword
     details = keyword_details(SCHEMA)
     row = details[(details["keyword"] == "required") & (details["target"] == OA)].iloc[0]
+    assert row["status"] == "enforced while decoding"  # the long form has the full words
     assert "must be listed in required" in row["note"] and "All fields must be required" in row["source"]
 
 
 def test_local_engine_column_says_what_llguidance_enforces() -> None:
     df = keyword_table(SCHEMA)
     for keyword in ("type", "enum", "const", "items", "minLength", "required", "additionalProperties"):
-        assert _status(df, keyword, LOCAL) == "enforced while decoding", keyword
-    assert _status(df, "uniqueItems", LOCAL) == "not enforced while decoding; checked afterwards"
-    assert _status(df, "oneOf", LOCAL) == "enforced while decoding, in part"
-    assert _status(df, "title", LOCAL) == "annotation (constrains nothing)"
-    assert _status(df, "x-internal", LOCAL) == "annotation (constrains nothing)"
+        assert _status(df, keyword, LOCAL) == "✓ decoding", keyword
+    assert _status(df, "uniqueItems", LOCAL) == "○ afterwards only"
+    assert _status(df, "oneOf", LOCAL) == "◐ in part"
+    assert _status(df, "title", LOCAL) == "· annotation"
+    assert _status(df, "x-internal", LOCAL) == "· annotation"
 
 
 SAMPLES: dict[str, Any] = {
@@ -135,6 +139,7 @@ def test_local_rules_agree_with_llguidance() -> None:
 
 def test_every_rule_names_a_known_keyword_and_every_status_has_words() -> None:
     rules = load_rules()
+    assert "○ afterwards only = not enforced while decoding; checked afterwards" in legend(rules)
     for t in rules.targets:
         assert set(t.rules) <= set(rules.groups), (t.id, set(t.rules) - set(rules.groups))
         assert t.default.source and all(r.source and r.note for r in t.rules.values())
@@ -177,3 +182,30 @@ def test_no_list_when_the_server_sends_none() -> None:
 def test_wire_names_match_the_engine() -> None:
     assert UNENFORCED_FIELD == enforcement.RESPONSE_FIELD
     assert ENFORCEMENT_PARAM == enforcement.ENFORCEMENT_PARAM
+
+
+def test_satisfied_reads_validation_at_the_keywords_place() -> None:
+    from structured_output.result import ValidationOutcome, ValidationRow
+
+    item = UnenforcedKeyword("uniqueItems", "/properties/tags")
+    assert satisfied(item, None) is None
+    assert satisfied(item, ValidationOutcome(checked=False)) is None
+    assert satisfied(item, ValidationOutcome(checked=True)) is True
+    broken = ValidationRow("$.tags", "has non-unique elements", "uniqueItems", "properties/tags/uniqueItems")
+    assert satisfied(item, ValidationOutcome(checked=True, errors=[broken])) is False
+    elsewhere = ValidationRow("$.other", "has non-unique elements", "uniqueItems", "properties/other/uniqueItems")
+    other_kind = ValidationRow("$.tags", "is too long", "maxItems", "properties/tags/maxItems")
+    assert satisfied(item, ValidationOutcome(checked=True, errors=[elsewhere, other_kind])) is True
+    via_ref = ValidationRow("$.tags", "has non-unique elements", "uniqueItems", "properties/tags/$ref/uniqueItems")
+    assert satisfied(item, ValidationOutcome(checked=True, errors=[via_ref])) is False
+
+
+def test_attention_names_what_a_target_does_not_simply_enforce() -> None:
+    rules = load_rules()
+    by_id = {t.id: t for t in rules.targets}
+    local = attention(SCHEMA, by_id["local"], rules)
+    assert local["not enforced while decoding; checked afterwards"] == ["uniqueItems"]
+    assert local["enforced while decoding, in part"] == ["pattern", "allOf", "oneOf"]
+    openai_words = attention(SCHEMA, by_id["openai_strict"], rules)
+    assert openai_words["refused (the request fails)"] == ["allOf"]
+    assert "enforced while decoding" not in attention({"type": "object"}, by_id["dashscope"], rules)
