@@ -47,12 +47,17 @@ def keyword_table(schema_text: str, endpoint: str) -> None:
                    + (f" Your endpoint: **{md_escape(target.label)}**." if target is not None else ""))
         table, sources = st.tabs(["Table", "Notes and sources"])
         with table:
-            st.dataframe(df, hide_index=True, width="stretch")
+            widths = {"keyword": 130, "applies to": 80, "used at": 230}
+            st.dataframe(df, hide_index=True, width="stretch",
+                         column_config={c: st.column_config.TextColumn(width=widths.get(c, 140)) for c in df.columns})
             st.caption(md_escape(keywords.legend(rules)))
         with sources:
-            st.dataframe(keywords.keyword_details(schema, rules), hide_index=True, width="stretch",
-                         column_config={"note": st.column_config.TextColumn(width="large"),
-                                        "source": st.column_config.TextColumn(width="large")})
+            details = keywords.keyword_details(schema, rules)
+            for keyword, rows in details.groupby("keyword", sort=False):
+                lines = [f"**{md_escape(str(keyword))}**"]
+                lines += [f"- {md_escape(r.target)}: {md_escape(r.status)}. {md_escape(r.note)}  \n"
+                          f"  :small[Source: {md_escape(r.source)}]" for r in rows.itertuples()]
+                st.markdown("\n".join(lines))
 
 
 def unenforced_notice(result: RunResult) -> None:

@@ -102,8 +102,8 @@ def test_local_engine_column_says_what_llguidance_enforces() -> None:
         assert _status(df, keyword, LOCAL) == "✓ decoding", keyword
     assert _status(df, "uniqueItems", LOCAL) == "○ afterwards only"
     assert _status(df, "oneOf", LOCAL) == "◐ in part"
-    assert _status(df, "title", LOCAL) == "· annotation"
-    assert _status(df, "x-internal", LOCAL) == "· annotation"
+    assert _status(df, "title", LOCAL) == "– annotation"
+    assert _status(df, "x-internal", LOCAL) == "– annotation"
 
 
 SAMPLES: dict[str, Any] = {
