@@ -144,7 +144,8 @@ def without(schema: dict[str, Any], unenforced: list[Unenforced]) -> dict[str, A
     """``schema`` less what the grammar did not enforce (``oneOf`` read as ``anyOf``): what every finished
     answer must satisfy. The benchmark and the tests validate answers against it."""
     out = copy.deepcopy(schema)
-    for u in unenforced:
+    # deepest first: a oneOf read as anyOf must keep its name until the keywords inside it are handled
+    for u in sorted(unenforced, key=lambda u: -u.path.count("/")):
         node = _at(out, u.path)
         if not isinstance(node, dict) or u.keyword not in node:
             continue
