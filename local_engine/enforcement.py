@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
@@ -184,24 +185,33 @@ def header_value(unenforced: list[Unenforced]) -> str:
     return json.dumps(items, separators=(",", ":"))
 
 
-def locate_failure(schema: dict[str, Any], fails: Callable[[Any], bool], budget: int = 160) \
-        -> tuple[str, str | None]:
+def locate_failure(schema: dict[str, Any], fails: Callable[[Any], bool], budget: int = 160,
+                   seconds: float = 2.0) -> tuple[str, str | None]:
     """Where a schema that does not compile goes wrong: ``(pointer, keyword or None)``.
 
     Descends into the first subschema whose replacement by ``true`` makes the schema compile, then, at the
     deepest such subschema, looks for the one keyword whose removal does. ``fails`` compiles a candidate;
-    ``budget`` bounds the compiles (a failing schema costs at most that many).
+    ``budget`` and ``seconds`` bound the search (a refusal costs at most that); when either runs out,
+    the deepest place found so far is the answer.
     """
+    deadline = time.monotonic() + seconds
+
+    def fails_in_time(candidate: Any) -> bool:
+        nonlocal budget
+        budget -= 1
+        if time.monotonic() > deadline:
+            budget = 0
+        return fails(candidate)
+
     path: list[str] = []
     while budget > 0:
         node = _at(schema, pointer(path))
         step = None
         # definitions first: a problem in a shared definition shows wherever it is used
         for rel, _sub in sorted(subschemas(node), key=lambda item: item[0][0] not in ("$defs", "definitions")):
-            budget -= 1
             trial = copy.deepcopy(schema)
             _set(trial, path + rel, True)
-            if not fails(trial):
+            if not fails_in_time(trial):
                 step = rel
                 break
             if budget <= 0:
@@ -217,8 +227,10 @@ def locate_failure(schema: dict[str, Any], fails: Callable[[Any], bool], budget:
             del target[key]
             if path == [] and not target:
                 continue
-            if not fails(trial):
+            if not fails_in_time(trial):
                 return pointer(path), key
+            if budget <= 0:
+                break
     return pointer(path), None
 
 

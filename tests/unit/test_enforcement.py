@@ -99,3 +99,16 @@ def test_locate_failure_finds_the_keyword_and_its_place() -> None:
     assert locate_failure(schema, _fails) == ("/properties/code", "pattern")
     broken_ref = {"$defs": {"ok": {"type": "string"}}, "items": {"$ref": "#/$defs/missing"}, "type": "array"}
     assert locate_failure(broken_ref, _fails) == ("/items", "$ref")
+
+
+def test_locate_failure_stops_in_time() -> None:
+    import time
+
+    def slow(_schema: Any) -> bool:
+        time.sleep(0.02)
+        return True  # nothing helps: the whole schema is the problem
+
+    schema = {"type": "object", "properties": {f"p{i}": {"type": "string"} for i in range(200)}}
+    started = time.monotonic()
+    assert locate_failure(schema, slow, seconds=0.3) == ("", None)
+    assert time.monotonic() - started < 1.0
