@@ -34,6 +34,7 @@ import uvicorn  # noqa: E402
 from local_engine import prompting  # noqa: E402
 from local_engine.app import create_app  # noqa: E402
 from local_engine.chat import ChatRequest, Message, Part  # noqa: E402
+from local_engine.enforcement import without  # noqa: E402
 from local_engine.engine import Engine  # noqa: E402
 from local_engine.errors import EngineError, UnfinishedJson  # noqa: E402
 from local_engine.generate import Settings, Stats  # noqa: E402
@@ -69,6 +70,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds for the speed comparison")
     ap.add_argument("--speed-tokens", type=int, default=96)
     ap.add_argument("--long-rounds", type=int, default=2, help="rounds of the 150+ token answers (0: skip)")
+    ap.add_argument("--gen-unenforced", type=int, default=-1,
+                    help="schemas with unenforced keywords to generate for (0: none; -1: all)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
 
@@ -90,6 +93,7 @@ def main() -> None:
     compile_s = _compile_times(engine)
     bench = _jsonschemabench(engine, args.sample_dir, args.gen, args.gen_max_tokens)
     long_rates = _long_answers(engine, args.long_rounds)
+    keywords = _keyword_enforcement(engine, args.sample_dir, args.gen_unenforced, args.gen_max_tokens)
 
     print("\n== summary (targets from issue 3) ==")
     _target("time to first token, getting-started request (cold prompt)", f"{ttft:.3f} s", ttft < 0.5, "< 0.5 s")
@@ -105,6 +109,13 @@ def main() -> None:
             _target("finished (stop) outputs that are not JSON at all", str(not_json), not_json == 0, "0")
     for mode, ratio in long_rates.items():
         _target(f"{mode} tokens/s vs plain, answers of 150+ tokens", f"{ratio:.2f}x", ratio >= 0.9, ">= 0.9x")
+    if keywords:
+        compiled, enforced_ok, _also = keywords
+        _target("JSONSchemaBench sample schemas that compile (lenient, issue 17)", f"{compiled:.1%}", compiled >= 0.99,
+                ">= 99%")
+        if enforced_ok is not None:
+            _target("finished outputs (schemas with unenforced keywords) satisfying every enforced keyword",
+                    f"{enforced_ok:.1%}", enforced_ok == 1.0, "100%")
     print(f"schema compile time (user_info): {compile_s * 1000:.2f} ms; load average at the end "
           f"{os.getloadavg()[0]:.2f}")
 
@@ -171,7 +182,7 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
             if mode.startswith("json_object"):
                 matcher = engine.grammars.json_object()
             elif mode == "json_schema":
-                matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
+                matcher, _notes, _unenforced = engine.grammars.json_schema(ORDER_SCHEMA)
             settings = Settings(max_tokens=max_tokens, plan=plan if mode == "json_object+keys" else None)
             _text, stats = engine.decoder.generate(prompt, matcher, settings)
             per_mode[mode].append(stats)
@@ -212,7 +223,7 @@ def _logprobs_overhead(engine: Engine, rounds: int, max_tokens: int) -> dict[str
                 if mode == "json_object":
                     matcher = engine.grammars.json_object()
                 elif mode == "json_schema":
-                    matcher, _notes = engine.grammars.json_schema(ORDER_SCHEMA)
+                    matcher, _notes, _unenforced = engine.grammars.json_schema(ORDER_SCHEMA)
                 settings = Settings(max_tokens=max_tokens, logprobs=LogprobRequest(5) if on else None)
                 per[on].append(engine.decoder.generate(prompt, matcher, settings)[1])
     print(f"\n== logprobs overhead (top_logprobs 5 + grammar view), {rounds} interleaved rounds, "
@@ -332,7 +343,7 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int,
         cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
         try:
             value = json.loads(completion.text)
-            errors = list(cls(schema).iter_errors(value))
+            errors = list(cls(without(schema, job.unenforced)).iter_errors(value))  # what was enforced
         except json.JSONDecodeError as e:
             not_json += 1
             failures.append(f"{path.name}: not JSON: {e}")
@@ -357,6 +368,88 @@ def _jsonschemabench(engine: Engine, sample_dir: Path, gen: int,
         for line in runaways[:6]:
             print(f"    {line}")
     return share, valid_share, not_json
+
+
+def _keyword_enforcement(engine: Engine, sample_dir: Path, gen: int, max_tokens: int) \
+        -> tuple[float, float | None, float | None] | None:
+    """Issue 17: lenient compile coverage per subset, what went unenforced, and for answers to schemas with
+    unenforced keywords: how many satisfy every enforced keyword (must be all) and how many also happen to
+    satisfy the unenforced ones."""
+    files = sorted(sample_dir.glob("*/*.json"))
+    if not files:
+        return None
+    assert engine.grammars is not None
+    print("\n== keyword enforcement (lenient compile; local_engine/enforcement.py) ==")
+    per_subset: dict[str, list[int]] = {}
+    keywords: dict[str, int] = {}
+    refused: list[str] = []
+    with_unenforced: list[tuple[Path, dict[str, Any]]] = []
+    for path in files:
+        schema = json.loads(path.read_text())
+        counts = per_subset.setdefault(path.parent.name, [0, 0])
+        counts[1] += 1
+        try:
+            _matcher, _notes, unenforced = engine.grammars.for_schema(schema)
+        except GrammarError as e:
+            refused.append(f"{path.parent.name}/{path.name}: {str(e)[:160]}")
+            continue
+        counts[0] += 1
+        for u in unenforced:
+            keywords[u.keyword] = keywords.get(u.keyword, 0) + 1
+        if unenforced:
+            with_unenforced.append((path, schema))
+    compiled = sum(c[0] for c in per_subset.values())
+    print("compile coverage per subset (refused: cannot be compiled at all):")
+    for name, (ok, total) in sorted(per_subset.items()):
+        print(f"  {name:16s} {ok}/{total} = {ok / total:.1%}")
+    print(f"  {'all':16s} {compiled}/{len(files)} = {compiled / len(files):.1%}")
+    for line in refused[:8]:
+        print(f"    refused {line}")
+    print(f"schemas compiled with something not enforced while decoding: {len(with_unenforced)}; keywords "
+          f"(occurrences): {', '.join(f'{k} {n}' for k, n in sorted(keywords.items(), key=lambda kv: -kv[1]))}")
+    subset = with_unenforced if gen < 0 else with_unenforced[:gen]
+    if not subset:
+        return compiled / len(files), None, None
+    finished = enforced_ok = also = 0
+    misses: list[str] = []
+    started = time.perf_counter()
+    for path, schema in subset:
+        req = _request("Write a realistic example JSON value that follows the JSON Schema.",
+                       "JSON Schema:\n" + json.dumps(schema, ensure_ascii=False)[:1500], "json_schema", schema,
+                       max_tokens)
+        job = engine.accept(req)
+        engine.build(job)
+        completion, _stats = engine.generate(job)
+        if completion.finish_reason != "stop":
+            continue
+        finished += 1
+        try:
+            value = json.loads(completion.text)
+        except json.JSONDecodeError:
+            misses.append(f"{path.name}: not JSON")
+            continue
+        cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+        enforced_errors = list(cls(without(schema, job.unenforced)).iter_errors(value))
+        if enforced_errors:
+            misses.append(f"{path.name}: breaks an enforced keyword: {enforced_errors[0].message[:100]}")
+            continue
+        enforced_ok += 1
+        full_errors = list(cls(schema).iter_errors(value))
+        if not full_errors:
+            also += 1
+        else:
+            misses.append(f"{path.name}: unenforced {', '.join(u.place() for u in job.unenforced)[:80]} not met: "
+                          f"{full_errors[0].message[:80]}")
+    took = time.perf_counter() - started
+    print(f"generated for {len(subset)} schemas with unenforced keywords (max_tokens {max_tokens}, {took:.0f} s); "
+          f"finished (stop): {finished}")
+    print(f"  finished outputs satisfying every enforced keyword: {enforced_ok}/{finished}")
+    print(f"  finished outputs that also satisfy the unenforced keywords: {also}/{finished} = "
+          f"{also / finished if finished else 0:.1%}")
+    for line in misses[:10]:
+        print(f"    {line}")
+    return (compiled / len(files), enforced_ok / finished if finished else None,
+            also / finished if finished else None)
 
 
 if __name__ == "__main__":

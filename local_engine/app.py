@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from local_engine import openapi, rules
+from local_engine import enforcement, openapi, rules
 from local_engine.chat import ChatRequest, Completion, Protocol
 from local_engine.engine import Engine, Job
 from local_engine.errors import EngineError
@@ -189,7 +189,7 @@ async def _serve(engine: Engine, request: Request, route: str,
             trace.done(499, "client disconnected; generation stopped")
             return Response(status_code=499)
         trace.done(200)
-        return JSONResponse(_render(job.req, completion, trace.request_id), headers=headers)
+        return JSONResponse(_render(job, completion, trace.request_id), headers=headers)
     except EngineError as e:
         trace.done(e.status, f"{e.native_code}: {e.message}")
         return _error(protocol, e, trace.request_id)
@@ -203,16 +203,28 @@ def _headers(engine: Engine, job: Job, request_id: str) -> dict[str, str]:
         headers["X-Local-Engine-Rule"] = note
     if job.schema_notes:
         headers["X-Local-Engine-Schema"] = json.dumps("; ".join(job.schema_notes))[1:-1]
+    if job.req.mode == "json_schema":
+        headers[enforcement.HEADER] = enforcement.header_value(job.unenforced)
     if job.ocr_note:
         headers["X-Local-Engine-OCR"] = job.ocr_note
         headers["X-Local-Engine-OCR-Text"] = urllib.parse.quote(job.ocr_text[:OCR_TEXT_HEADER_CHARS])
     return headers
 
 
-def _render(req: ChatRequest, c: Completion, request_id: str) -> dict[str, Any]:
+def _render(job: Job, c: Completion, request_id: str) -> dict[str, Any]:
+    req = job.req
     if req.protocol == "native":
-        return native.response(req, c, request_id)
-    return compatible.response(req, c, completion_id(request_id))
+        return _with_unenforced(job, native.response(req, c, request_id))
+    return _with_unenforced(job, compatible.response(req, c, completion_id(request_id)))
+
+
+def _with_unenforced(job: Job, body: dict[str, Any]) -> dict[str, Any]:
+    """In JSON Schema mode, the keywords not enforced while decoding (a list, empty when all were): at the
+    top of a compatible body or chunk, inside ``output`` of a native one (where the dashscope SDK keeps it)."""
+    if job.req.mode == "json_schema":
+        target = body["output"] if job.req.protocol == "native" else body
+        target[enforcement.RESPONSE_FIELD] = [u.as_dict() for u in job.unenforced]
+    return body
 
 
 async def _unless_gone(request: Request, work: Awaitable[T], cancel: threading.Event) -> T:
@@ -259,9 +271,9 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
     loop = asyncio.get_running_loop()
     writer: _OpenAIStream | _NativeStream
     if req.protocol == "compatible":
-        writer = _OpenAIStream(req, trace.request_id)
+        writer = _OpenAIStream(job, trace.request_id)
     else:
-        writer = _NativeStream(req, trace.request_id, len(job.prompt_tokens))
+        writer = _NativeStream(job, trace.request_id, len(job.prompt_tokens))
     status, detail = 200, ""
     try:
         waiting = asyncio.ensure_future(ticket.__aenter__())
@@ -325,10 +337,12 @@ async def _stream(engine: Engine, request: Request, job: Job, ticket: Ticket, tr
 
 
 class _OpenAIStream:
-    """``data: {chat.completion.chunk}`` events, a usage chunk when asked, then ``data: [DONE]``."""
+    """``data: {chat.completion.chunk}`` events, a usage chunk when asked, then ``data: [DONE]``; the chunk
+    with the finish reason carries the unenforced keywords."""
 
-    def __init__(self, req: ChatRequest, request_id: str) -> None:
-        self.req = req
+    def __init__(self, job: Job, request_id: str) -> None:
+        self.job = job
+        self.req = job.req
         self.request_id = request_id
         self.id = completion_id(request_id)
         self.created = int(time.time())
@@ -345,7 +359,8 @@ class _OpenAIStream:
                                             tokens=tokens))
 
     def finish(self, c: Completion) -> list[str]:
-        events = [self._event(compatible.chunk(self.req, self.id, self.created, finish_reason=c.finish_reason))]
+        last = compatible.chunk(self.req, self.id, self.created, finish_reason=c.finish_reason)
+        events = [self._event(_with_unenforced(self.job, last))]
         if self.req.include_usage:
             events.append(self._event(compatible.chunk(self.req, self.id, self.created, usage_of=c)))
         events.append("data: [DONE]\n\n")
@@ -357,10 +372,12 @@ class _OpenAIStream:
 
 class _NativeStream:
     """DashScope SSE: one ``event:result`` per piece (deltas with ``incremental_output``, else the text
-    so far), ``finish_reason`` "null" until the last event, usage in every event."""
+    so far), ``finish_reason`` "null" until the last event (which carries the unenforced keywords), usage
+    in every event."""
 
-    def __init__(self, req: ChatRequest, request_id: str, prompt_tokens: int) -> None:
-        self.req = req
+    def __init__(self, job: Job, request_id: str, prompt_tokens: int) -> None:
+        self.job = job
+        self.req = job.req
         self.request_id = request_id
         self.prompt_tokens = prompt_tokens
         self.n = 0
@@ -369,12 +386,12 @@ class _NativeStream:
         self.token_logprobs: list[TokenLogprob] = []
 
     def _event(self, text: str, finish_reason: str, prompt_tokens: int, completion_tokens: int,
-               tokens: list[TokenLogprob] | None = None) -> str:
+               tokens: list[TokenLogprob] | None = None, last: bool = False) -> str:
         self.n += 1
         body = {"output": native.output(self.req, text, finish_reason, tokens),
                 "usage": native.usage(prompt_tokens, completion_tokens),
                 "request_id": self.request_id}
-        return native.sse_event(self.n, body)
+        return native.sse_event(self.n, _with_unenforced(self.job, body) if last else body)
 
     def start(self) -> list[str]:
         return []
@@ -390,8 +407,8 @@ class _NativeStream:
 
     def finish(self, c: Completion) -> list[str]:
         if self.req.incremental_output:
-            return [self._event("", c.finish_reason, c.prompt_tokens, c.completion_tokens, [])]
-        return [self._event(c.text, c.finish_reason, c.prompt_tokens, c.completion_tokens, c.tokens)]
+            return [self._event("", c.finish_reason, c.prompt_tokens, c.completion_tokens, [], last=True)]
+        return [self._event(c.text, c.finish_reason, c.prompt_tokens, c.completion_tokens, c.tokens, last=True)]
 
     def error(self, e: EngineError) -> str:
         self.n += 1

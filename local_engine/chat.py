@@ -70,6 +70,8 @@ class ChatRequest:
     multimodal: bool = False  # native multimodal endpoint: content comes back as [{"text": ...}]
     logprobs: bool = False  # token log probabilities (and, under a grammar, what its mask did)
     top_logprobs: int = 0  # alternatives per token
+    # JSON Schema keywords the grammar cannot enforce: ignored and reported ("lenient") or refused ("strict")
+    keyword_enforcement: Literal["lenient", "strict"] = "lenient"
 
     @property
     def images(self) -> list[ImageInput]:

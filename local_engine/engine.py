@@ -17,6 +17,7 @@ import llguidance
 
 from local_engine import echo, images, ocr, prompting, rules
 from local_engine.chat import ChatRequest, Completion
+from local_engine.enforcement import Unenforced
 from local_engine.errors import EngineError, UnfinishedJson
 from local_engine.generate import Decoder, OnText, OnTokens, PromptTooLong, Settings, Stats
 from local_engine.grammar import Grammars
@@ -46,6 +47,7 @@ class Job:
     ocr_note: str = ""
     ocr_text: str = ""
     schema_notes: list[str] = field(default_factory=list)
+    unenforced: list[Unenforced] = field(default_factory=list)  # keywords not enforced while decoding
 
 
 class Engine:
@@ -122,8 +124,8 @@ class Engine:
         elif req.mode == "json_schema":
             assert req.schema is not None
             where = ("parameters." if req.protocol == "native" else "") + "response_format.json_schema.schema"
-            matcher, notes = self.grammars.json_schema(req.schema, where)
-            return Job(req, info, matcher, schema_notes=notes)
+            matcher, notes, unenforced = self.grammars.json_schema(req.schema, where, req.keyword_enforcement)
+            return Job(req, info, matcher, schema_notes=notes, unenforced=unenforced)
         return Job(req, info, matcher)
 
     async def read_images(self, job: Job) -> None:

@@ -63,6 +63,11 @@ _SAMPLING: dict[str, Any] = {
     "presence_penalty": {"type": "number", "minimum": -2, "maximum": 2},
     "enable_thinking": {"type": "boolean"},
 }
+# The local engine's own extension: keywords its grammar cannot enforce are ignored and listed in the
+# answer's unenforced_keywords ("lenient", the default) or make the request fail ("strict").
+_EXTENSIONS: dict[str, Any] = {
+    "keyword_enforcement": {"type": "string", "enum": ["lenient", "strict"], "default": "lenient"},
+}
 
 COMPATIBLE_BODY: dict[str, Any] = {
     "type": "object",
@@ -74,6 +79,7 @@ COMPATIBLE_BODY: dict[str, Any] = {
         "stream_options": {"type": "object", "properties": {"include_usage": {"type": "boolean"}}},
         "n": {"type": "integer", "minimum": 1, "maximum": 1},
         **_SAMPLING,
+        **_EXTENSIONS,
     },
     "required": ["model", "messages"],
 }
@@ -91,7 +97,7 @@ def _native_body(items: list[dict[str, Any]]) -> dict[str, Any]:
                            "properties": {"result_format": {"type": "string", "enum": ["text", "message"]},
                                           "response_format": _RESPONSE_FORMAT,
                                           "incremental_output": {"type": "boolean"},
-                                          **_SAMPLING}},
+                                          **_SAMPLING, **_EXTENSIONS}},
         },
         "required": ["model", "input"],
     }

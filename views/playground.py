@@ -4,7 +4,19 @@ decision is made in ``structured_output``."""
 
 import streamlit as st
 
-from components import code_export, connection, editors, findings, history_panel, images, params, picker, results, state
+from components import (
+    code_export,
+    connection,
+    editors,
+    findings,
+    history_panel,
+    images,
+    keyword_table,
+    params,
+    picker,
+    results,
+    state,
+)
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.lint import lint
@@ -36,6 +48,8 @@ with col_schema:
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=22,
                        annotations=editors.annotations_for(schema_lint))
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
+    keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
+keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
 
 col_images, col_params = st.columns(2, gap="large")
 with col_images, st.container(border=True):
@@ -72,6 +86,7 @@ if clicked:
 current = state.history().get(ss[state.CURRENT])
 if current is not None:
     st.markdown("#### Result")
+    keyword_table.unenforced_notice(current.result)
     results.result_view(current)
 
 st.markdown("#### History")

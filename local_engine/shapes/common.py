@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, Literal
 
 from local_engine.chat import Mode
+from local_engine.enforcement import ENFORCEMENT_PARAM
 from local_engine.errors import bad_request
 from local_engine.shapes.fields import get_obj, get_str, type_name
 
@@ -42,6 +43,17 @@ def parse_response_format(value: Any, where: str) -> tuple[Mode, dict[str, Any] 
         return "json_schema", schema, name
     raise bad_request(f"`{where}.type` must be \"text\", \"json_object\" or \"json_schema\"; got {kind!r}.",
                       f"{where}.type")
+
+
+def parse_enforcement(d: dict[str, Any], where: str) -> Literal["lenient", "strict"]:
+    """The ``keyword_enforcement`` extension: "lenient" (the default: keywords the grammar cannot enforce
+    are ignored while decoding and listed in the answer) or "strict" (such a schema is refused)."""
+    value = get_str(d, ENFORCEMENT_PARAM, where)
+    if value is None:
+        return "lenient"
+    if value not in ("lenient", "strict"):
+        raise bad_request(f"`{where}` must be \"lenient\" (the default) or \"strict\"; got {value!r}.", where)
+    return value  # type: ignore[return-value]
 
 
 def new_request_id() -> str:

@@ -8,10 +8,11 @@ import json
 from typing import Any
 
 from local_engine.chat import ChatRequest, Completion, ImageInput, Message, Part
+from local_engine.enforcement import ENFORCEMENT_PARAM
 from local_engine.errors import bad_request
 from local_engine.logprobs import TokenLogprob
 from local_engine.shapes import logprobs as token_logprobs
-from local_engine.shapes.common import parse_response_format
+from local_engine.shapes.common import parse_enforcement, parse_response_format
 from local_engine.shapes.fields import (
     get_bool,
     get_float,
@@ -75,6 +76,7 @@ def parse_request(body: dict[str, Any], *, multimodal: bool, stream: bool) -> Ch
         multimodal=multimodal,
         logprobs=logprobs,
         top_logprobs=top_logprobs,
+        keyword_enforcement=parse_enforcement(params, f"parameters.{ENFORCEMENT_PARAM}"),
     )
 
 
