@@ -161,7 +161,8 @@ def _expected(duration: float, fps: float) -> int:
 
 
 def from_frames(files: list[tuple[bytes, str]], fps: float) -> VideoInput:
-    """A video given as its frames (images in order), taken ``1/fps`` seconds apart."""
+    """A video given as its frames (images in order), taken ``1/fps`` seconds apart; sent as JPEG like
+    the frames of a clip, so every frame list looks the same on the wire and in exported code."""
     fps = check_fps(fps)
     _check_count(len(files), f"The {len(files)} frame(s) given", None, fps)
     frames: list[ImageInput] = []
@@ -170,7 +171,8 @@ def from_frames(files: list[tuple[bytes, str]], fps: float) -> VideoInput:
             img = read_upload(data, name)
         except ImageRejected as e:
             raise VideoRejected(f"Frame {i + 1}: {e}") from None
-        frames.append(img)
+        with Image.open(io.BytesIO(img.data or b"")) as picture:
+            frames.append(ImageInput(mime="image/jpeg", data=_frame_jpeg(picture), name=name))
     return VideoInput(frames=frames, times=[round(i / fps, 3) for i in range(len(frames))], fps=fps,
                       name=f"{len(frames)} frames", duration_s=len(frames) / fps)
 
