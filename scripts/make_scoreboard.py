@@ -84,3 +84,16 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+def expected_events(data: dict, fps: float) -> list[dict[str, str]]:
+    """The events a viewer of frames sampled at ``fps`` can report: each score change at the first
+    sampled frame showing it (a goal between two samples is seen late)."""
+    events, last = [], (0, 0)
+    for i in range(int(data["seconds"] * fps + 1e-6)):
+        t = i / fps
+        score = score_at(data, t)
+        if score != last:
+            events.append({"event_time": f"{int(t) // 60:02d}:{int(t) % 60:02d}", "score": f"{score[0]}-{score[1]}"})
+            last = score
+    return events
