@@ -331,7 +331,7 @@ def lint(req: Request) -> list[Finding]:
                              "Pick a vision model such as qwen3-vl-plus, or remove the images.", where="images"))
 
     if req.video is not None and req.model.strip() and not model.vision:
-        found.append(Finding("warning", "no_vision_video", f"{req.model} does not take video.",
+        found.append(Finding("warning", "no_vision", f"{req.model} does not take video.",
                              "Pick a vision model such as qwen3-vl-plus, or remove the video.", where="video"))
 
     order = {"error": 0, "warning": 1, "info": 2}
