@@ -32,7 +32,7 @@ def test_upload_filmstrip_run_events(page: object, tmp_path: Path) -> None:  # n
     replace_editor_text(page, 1, PRESET["user_text"])
     expect(page.get_by_text("Video", exact=True)).to_be_visible()
 
-    rate = page.get_by_label("Sampling rate (frames per second)")
+    rate = page.locator('[data-testid="stNumberInput"]').filter(has_text="Sampling rate").locator("input")
     rate.fill("0.5")
     rate.press("Enter")
     bad = tmp_path / "notes.mp4"
@@ -40,7 +40,8 @@ def test_upload_filmstrip_run_events(page: object, tmp_path: Path) -> None:  # n
     uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Upload a short clip")
     uploader.locator('input[type="file"]').set_input_files(str(bad))
     expect(page.get_by_text("is not a video PyAV can read")).to_be_visible()
-    uploader.locator('input[type="file"]').set_input_files(str(CLIP))
+    expect(page.get_by_test_id("stFileChipName")).to_have_count(0)  # the uploader is cleared once read
+    uploader.locator('input[type="file"]').first.set_input_files(str(CLIP))
     strip = page.get_by_text("scoreboard.mp4: 6 frames of 12.0 s at 0.5 fps")
     expect(strip).to_be_visible()
     expect(page.get_by_text("is not a video PyAV can read")).to_have_count(0)
