@@ -49,6 +49,13 @@ IMAGES = "req.images"  # list[ImageInput]
 IMAGE_URL = "req.image_url"
 IMAGE_NOTICES = "req.image_notices"  # why the last uploads were refused
 UPLOADER_VERSION = "req.uploader_version"  # bumped to clear the file uploader once files are taken
+VIDEO = "req.video"  # VideoInput | None
+VIDEO_CLIP = "req.video_clip"  # (bytes, name) of the uploaded clip, kept to re-sample at a new rate
+VIDEO_SOURCE = "req.video_source"  # "clip" | "url" | "frames"
+VIDEO_FPS = "req.video_fps"
+VIDEO_URL = "req.video_url"
+VIDEO_NOTICES = "req.video_notices"  # why the last clip, URL or frames were refused
+VIDEO_UPLOADER_VERSION = "req.video_uploader_version"
 SET_TEMPERATURE = "req.set_temperature"
 TEMPERATURE = "req.temperature"
 SET_MAX_TOKENS = "req.set_max_tokens"
@@ -160,6 +167,8 @@ def defaults() -> dict[str, Any]:
         MODEL: "qwen-flash", CUSTOM_MODEL: "", MODE: "json_object", SCHEMA_NAME: "user_info", STRICT: True,
         SYSTEM_PROMPT: DEFAULT_SYSTEM_PROMPT, USER_TEXT: DEFAULT_USER_TEXT, SCHEMA_TEXT: DEFAULT_SCHEMA,
         IMAGES: [], IMAGE_URL: "", IMAGE_NOTICES: [], UPLOADER_VERSION: 0,
+        VIDEO: None, VIDEO_CLIP: None, VIDEO_SOURCE: "clip", VIDEO_FPS: 2.0, VIDEO_URL: "", VIDEO_NOTICES: [],
+        VIDEO_UPLOADER_VERSION: 0,
         SET_TEMPERATURE: False, TEMPERATURE: 0.7, SET_MAX_TOKENS: False, MAX_TOKENS: 64,
         THINKING: "default", STREAM: True, LOGPROBS: False, EDITOR_VERSION: 0,
         HISTORY: History(), CURRENT: None,
@@ -253,6 +262,7 @@ def current_request() -> Request:
         system_prompt=ss[SYSTEM_PROMPT],
         user_text=ss[USER_TEXT],
         images=list(ss[IMAGES]),
+        video=ss[VIDEO],
         schema_name=ss[SCHEMA_NAME].strip(),
         strict=bool(ss[STRICT]),
         schema_text=ss[SCHEMA_TEXT],
@@ -284,6 +294,9 @@ def load_request(req: Request) -> None:
     ss[SCHEMA_TEXT] = req.schema_text
     ss[IMAGES] = [ImageInput(i.mime, i.data, i.url, i.name) for i in req.images]
     ss[IMAGE_NOTICES] = []
+    ss[VIDEO], ss[VIDEO_CLIP], ss[VIDEO_NOTICES] = req.video, None, []
+    if req.video is not None:
+        ss[VIDEO_FPS] = req.video.fps
     ss[SET_TEMPERATURE] = req.temperature is not None
     if req.temperature is not None:
         ss[TEMPERATURE] = float(req.temperature)

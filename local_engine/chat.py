@@ -24,11 +24,24 @@ class ImageInput:
 
 
 @dataclass
+class VideoInput:
+    """A video as the client sent it: frames (each an image, shown at ``times[i]`` seconds), or a file
+    URL, which the engine cannot fetch offline. ``timing`` says where the times come from."""
+
+    where: str
+    frames: list[ImageInput] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    timing: str = ""
+    url: str | None = None
+
+
+@dataclass
 class Part:
-    """One piece of a message: text, or an image (whose OCR text is added later)."""
+    """One piece of a message: text, an image or a video (whose OCR text is added later)."""
 
     text: str | None = None
     image: ImageInput | None = None
+    video: VideoInput | None = None
 
 
 @dataclass
@@ -43,7 +56,18 @@ class Message:
 
     @property
     def images(self) -> list[ImageInput]:
-        return [p.image for p in self.parts if p.image is not None]
+        """Every picture to read: the images and each video's frames."""
+        out: list[ImageInput] = []
+        for p in self.parts:
+            if p.image is not None:
+                out.append(p.image)
+            elif p.video is not None:
+                out += p.video.frames
+        return out
+
+    @property
+    def videos(self) -> list[VideoInput]:
+        return [p.video for p in self.parts if p.video is not None]
 
 
 @dataclass
@@ -76,6 +100,10 @@ class ChatRequest:
     @property
     def images(self) -> list[ImageInput]:
         return [img for m in self.messages for img in m.images]
+
+    @property
+    def videos(self) -> list[VideoInput]:
+        return [v for m in self.messages for v in m.videos]
 
 
 FinishReason = Literal["stop", "length"]

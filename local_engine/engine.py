@@ -114,6 +114,9 @@ class Engine:
         """Rules and grammar: everything that can refuse a request before it costs anything."""
         info = rules.check_model(req.model, self.catalog)
         rules.check_request(req, info, self.catalog)
+        for video in req.videos:
+            if video.url is not None:
+                images.refuse_video_url(video.url, video.where)
         for img in req.images:
             images.check_url(img.url, img.where)
         self.require_ready()
@@ -135,17 +138,22 @@ class Engine:
             return
         started = time.perf_counter()
         chars = 0
-        texts: list[str] = []
         for img in imgs:
             data = images.decode(img.url, img.where)
             result = await asyncio.to_thread(ocr.read_text, data)
             img.ocr_text = result.text
             chars += len(result.text)
-            texts.append(result.text)
-        job.ocr_text = "\n\n".join(texts)
-        job.ocr_note = (f"the model reads no pixels; {ocr.engine_name()} read the text of {len(imgs)} image(s) "
+        videos = job.req.videos
+        frame_ids = {id(f) for v in videos for f in v.frames}
+        job.ocr_text = "\n\n".join([img.ocr_text or "" for img in imgs if id(img) not in frame_ids]
+                                   + [prompting.video_text(v) for v in videos])
+        frames = sum(len(v.frames) for v in videos)
+        what = f"{len(imgs) - frames} image(s)" if not videos else (
+            f"{frames} video frame(s)" + (f" and {len(imgs) - frames} image(s)" if len(imgs) > frames else ""))
+        timing = "; the frames' times: " + "; ".join(v.timing for v in videos) if videos else ""
+        job.ocr_note = (f"the model reads no pixels; {ocr.engine_name()} read the text of {what}{timing} "
                         f"({chars} characters, {time.perf_counter() - started:.2f} s) and the model was given "
-                        "that text")
+                        "that text" + (" with each frame's time" if videos else ""))
 
     def build(self, job: Job) -> None:
         """Prompt tokens and decoding settings for an accepted job whose images have been read."""

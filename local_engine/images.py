@@ -62,3 +62,16 @@ def decode(url: str, where: str) -> bytes:
         raise bad_request(f"The data in `{where}` is not an image the engine can read (PNG, JPEG, WebP, GIF, "
                           "BMP, TIFF).", where) from None
     return data
+
+
+def refuse_video_url(url: str, where: str) -> None:
+    """A video file URL is fetched and sampled by the service; offline, the engine has neither."""
+    short = url if len(url) <= 120 else url[:117] + "..."
+    if url.startswith("data:"):
+        raise bad_request(f"`{where}` is a whole video file in a data: URL; the local engine does not decode video "
+                          "files. Send the video as a list of frames instead ({\"type\": \"video\", \"video\": "
+                          "[\"data:image/jpeg;base64,...\", ...]}, or {\"video\": [...], \"fps\": 2} natively): the "
+                          "playground does this when you upload the clip.", where)
+    raise bad_request(f"The local engine works offline and cannot download the video {short}. Upload the clip "
+                      "instead (the playground samples it into frames), or send its frames as a list of data: URLs.",
+                      where)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_engine import steering
-from local_engine.chat import ChatRequest, Message
+from local_engine.chat import ChatRequest, Message, VideoInput
 from local_engine.steering import Plan
 
 JSON_EXAMPLE = ("Instruction: Extract the planet and return it in JSON format.\n"
@@ -171,9 +171,30 @@ def _block(m: Message) -> str:
         elif part.image is not None:
             ocr = (part.image.ocr_text or "").strip()
             chunks.append("[Image; its text, read by OCR:]\n" + (ocr or "(no text found in the image)"))
+        elif part.video is not None:
+            chunks.append(video_text(part.video))
     if not chunks:
         return ""
     return f"{label}: " + "\n".join(chunks)
+
+
+def _clock(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 60:02d}:{whole % 60:02d}" + (f".{round((seconds - whole) * 10) % 10}" if seconds % 1 else "")
+
+
+def video_text(video: VideoInput) -> str:
+    """A video as a timeline of its frames' OCR text: frames in a row that read the same are one line
+    with the time they first showed it, so a change (a new score, a new departure) is a new line."""
+    lines: list[str] = []
+    last: str | None = None
+    for frame, t in zip(video.frames, video.times, strict=True):
+        text = " ".join((frame.ocr_text or "").split()) or "(no text)"
+        if text != last:
+            lines.append(f"[{_clock(t)}] {text}")
+            last = text
+    return (f"[Video; {len(video.frames)} frames, {video.timing}; the text read by OCR from each frame, "
+            "with the time it first appears:]\n" + "\n".join(lines))
 
 
 def key_plan(texts: list[str]) -> Plan | None:

@@ -242,7 +242,7 @@ def lint(req: Request) -> list[Finding]:
     if not req.model.strip():
         found.append(Finding("error", "no_model", "No model is chosen.", "Pick a model from the list or type its name.",
                              where="model", blocking=True))
-    if not req.user_text.strip() and not req.images:
+    if not req.user_text.strip() and not req.images and req.video is None:
         found.append(Finding("error", "empty_input", "The user message is empty.",
                              "Type the text the model should work on, or add an image.", where="user", blocking=True))
     if req.endpoint == "custom" and not re.match(r"^https?://", req.custom_base_url.strip()):
@@ -329,6 +329,10 @@ def lint(req: Request) -> list[Finding]:
     if req.images and req.model.strip() and not model.vision:
         found.append(Finding("warning", "no_vision", f"{req.model} does not take images.",
                              "Pick a vision model such as qwen3-vl-plus, or remove the images.", where="images"))
+
+    if req.video is not None and req.model.strip() and not model.vision:
+        found.append(Finding("warning", "no_vision", f"{req.model} does not take video.",
+                             "Pick a vision model such as qwen3-vl-plus, or remove the video.", where="video"))
 
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(found, key=lambda f: (not f.blocking, order[f.level]))

@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError,
 
 import structured_output
 from structured_output.errors import CallError
-from structured_output.request import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, ImageInput, Request
+from structured_output.request import IMAGE_MIME_TYPES, MAX_IMAGE_BYTES, ImageInput, Request, VideoInput
 from structured_output.result import RunResult
 
 FORMAT_VERSION = 1
@@ -186,6 +186,25 @@ class ImageRef(_Strict):
         return ImageInput(url=self.url, name=self.name or (self.url or "").rsplit("/", 1)[-1])
 
 
+class VideoRef(_Strict):
+    """A shipped clip (``presets/assets``) sampled at ``fps`` when the preset is loaded."""
+
+    asset: str
+    fps: float = Field(2.0, gt=0)
+
+    @field_validator("asset")
+    @classmethod
+    def _asset_file(cls, v: str) -> str:
+        if not re.fullmatch(ASSET_NAME_PATTERN, v) or not (assets_dir() / v).is_file():
+            raise ValueError(f"names no file in presets/assets (got {v!r})")
+        return v
+
+    def to_input(self) -> VideoInput:
+        from structured_output import video  # PyAV is only loaded when a preset has a clip
+
+        return video.sample((assets_dir() / self.asset).read_bytes(), self.asset, self.fps)
+
+
 class Documented(_Strict):
     """What the reference shows for the example, copied so the product never reads the reference.
 
@@ -245,6 +264,7 @@ class RequestFields(_Strict):
     system_prompt: str = ""
     user_text: str = ""
     images: list[ImageRef] = Field(default_factory=list)
+    video: VideoRef | None = None
     schema_name: str = "user_info"
     strict: bool = True
     json_schema: Any = Field(None, alias="schema", description="a JSON object, or the editor's text as a string")
@@ -284,7 +304,8 @@ class RequestFields(_Strict):
         return Request(
             model=self.model, endpoint=endpoint, protocol=self.protocol, mode=self.mode,
             system_prompt=self.system_prompt, user_text=self.user_text,
-            images=[i.to_input() for i in self.images], schema_name=self.schema_name, strict=self.strict,
+            images=[i.to_input() for i in self.images], video=self.video.to_input() if self.video else None,
+            schema_name=self.schema_name, strict=self.strict,
             schema_text=self.schema_text, temperature=self.temperature, max_tokens=self.max_tokens,
             enable_thinking=self.enable_thinking, stream=self.stream, custom_base_url=custom_base_url,
             logprobs=self.logprobs,

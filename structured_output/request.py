@@ -35,6 +35,42 @@ class ImageInput:
 
 
 @dataclass
+class VideoInput:
+    """A video as frames sampled from it (``frames[i]`` shown at ``times[i]`` seconds), or as a URL the
+    server fetches itself. ``fps`` is the sampling rate, sent as the native ``fps`` of a frame list."""
+
+    frames: list[ImageInput] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    fps: float = 2.0
+    url: str | None = None
+    name: str = ""
+    duration_s: float | None = None
+
+    def frame_urls(self) -> list[str]:
+        return [f.to_url() for f in self.frames]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"frames": [_image_dict(f) for f in self.frames], "times": list(self.times), "fps": self.fps,
+                "url": self.url, "name": self.name, "duration_s": self.duration_s}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> VideoInput:
+        return cls(frames=[_image_from(f) for f in d.get("frames") or []], times=list(d.get("times") or []),
+                   fps=float(d.get("fps") or 2.0), url=d.get("url"), name=d.get("name", ""),
+                   duration_s=d.get("duration_s"))
+
+
+def _image_dict(i: ImageInput) -> dict[str, Any]:
+    return {"mime": i.mime, "name": i.name, "url": i.url,
+            "data_b64": base64.b64encode(i.data).decode("ascii") if i.data is not None else None}
+
+
+def _image_from(i: dict[str, Any]) -> ImageInput:
+    return ImageInput(mime=i.get("mime", "image/png"), name=i.get("name", ""), url=i.get("url"),
+                      data=base64.b64decode(i["data_b64"]) if i.get("data_b64") else None)
+
+
+@dataclass
 class Request:
     """Everything one run needs. A plain dataclass so the UI, presets and batch rows share it."""
 
@@ -45,6 +81,7 @@ class Request:
     system_prompt: str = ""
     user_text: str = ""
     images: list[ImageInput] = field(default_factory=list)
+    video: VideoInput | None = None
     schema_name: str = "user_info"
     strict: bool = True
     schema_text: str = ""
@@ -79,20 +116,14 @@ class Request:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe copy (image bytes as base64) for history and presets."""
         d = asdict(self)
-        d["images"] = [
-            {"mime": i.mime, "name": i.name, "url": i.url,
-             "data_b64": base64.b64encode(i.data).decode("ascii") if i.data is not None else None}
-            for i in self.images
-        ]
+        d["images"] = [_image_dict(i) for i in self.images]
+        d["video"] = self.video.to_dict() if self.video is not None else None
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Request:
         d = dict(d)
-        images = [
-            ImageInput(mime=i.get("mime", "image/png"), name=i.get("name", ""), url=i.get("url"),
-                       data=base64.b64decode(i["data_b64"]) if i.get("data_b64") else None)
-            for i in d.pop("images", []) or []
-        ]
+        images = [_image_from(i) for i in d.pop("images", []) or []]
+        video = d.pop("video", None)
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
-        return cls(images=images, **known)
+        return cls(images=images, video=VideoInput.from_dict(video) if video else None, **known)

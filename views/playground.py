@@ -16,6 +16,7 @@ from components import (
     picker,
     results,
     state,
+    video_input,
 )
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
@@ -55,6 +56,9 @@ col_images, col_params = st.columns(2, gap="large")
 with col_images, st.container(border=True):
     st.markdown("**Images**")
     images.image_input()
+    if model.vision or ss[state.VIDEO] is not None:  # video is for multimodal models
+        st.markdown("**Video**")
+        video_input.video_input()
 with col_params, st.container(border=True):
     st.markdown("**Parameters**")
     params.parameters(model, mode)

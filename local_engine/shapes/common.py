@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, Literal
 
-from local_engine.chat import Mode
+from local_engine.chat import ImageInput, Mode, VideoInput
 from local_engine.enforcement import ENFORCEMENT_PARAM
 from local_engine.errors import bad_request
 from local_engine.shapes.fields import get_obj, get_str, type_name
@@ -62,3 +62,43 @@ def new_request_id() -> str:
 
 def completion_id(request_id: str) -> str:
     return f"chatcmpl-{request_id}"
+
+
+# The playground's limits (structured_output/data/video_limits.json says where each comes from).
+MIN_VIDEO_FRAMES, MAX_VIDEO_FRAMES = 4, 80
+COMPATIBLE_FRAME_INTERVAL_S = 0.5  # no fps on the compatible protocol: the service takes frames as 0.5 s apart
+NATIVE_DEFAULT_FPS = 2.0
+
+
+def parse_video(value: Any, where: str, fps: Any = None, *, protocol: str) -> VideoInput:
+    """A video item's value: a list of frame URLs (an image list) or one file URL (fetched later, so
+    refused offline by ``engine.accept``)."""
+    if isinstance(value, str):
+        if not value:
+            raise bad_request(f"`{where}` is empty: give a list of frame data: URLs.", where)
+        return VideoInput(where=where, url=value)
+    if not isinstance(value, list) or not value:
+        raise bad_request(f"`{where}` must be a list of frame URLs (data:image/jpeg;base64,...) or a video URL, "
+                          f"not {type_name(value)}.", where)
+    if not MIN_VIDEO_FRAMES <= len(value) <= MAX_VIDEO_FRAMES:
+        raise bad_request(f"`{where}` has {len(value)} frame(s); a video takes {MIN_VIDEO_FRAMES} to "
+                          f"{MAX_VIDEO_FRAMES} frames. Sample it at a different rate.", where)
+    frames = []
+    for k, url in enumerate(value):
+        if not isinstance(url, str) or not url:
+            raise bad_request(f"`{where}[{k}]` must be a frame URL string, not {type_name(url)}.", f"{where}[{k}]")
+        frames.append(ImageInput(url=url, where=f"{where}[{k}]"))
+    if protocol == "compatible":
+        step, timing = COMPATIBLE_FRAME_INTERVAL_S, ("frames taken as 0.5 s apart: the compatible protocol has no "
+                                                    "fps, as on the service")
+    else:
+        if fps is None:
+            rate, timing = NATIVE_DEFAULT_FPS, f"fps not sent; {NATIVE_DEFAULT_FPS:g} assumed"
+        elif isinstance(fps, bool) or not isinstance(fps, int | float) or not 0 < fps <= 60:
+            raise bad_request(f"`{where}`'s fps must be a number of frames per second above 0 (e.g. 2); "
+                              f"got {fps!r}.", where)
+        else:
+            rate, timing = float(fps), f"fps {fps:g} as sent"
+        step = 1 / rate
+    return VideoInput(where=where, frames=frames, times=[round(i * step, 3) for i in range(len(frames))],
+                      timing=timing)

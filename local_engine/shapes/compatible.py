@@ -11,7 +11,7 @@ from local_engine.enforcement import ENFORCEMENT_PARAM
 from local_engine.errors import bad_request
 from local_engine.logprobs import TokenLogprob
 from local_engine.shapes import logprobs as token_logprobs
-from local_engine.shapes.common import parse_enforcement, parse_response_format
+from local_engine.shapes.common import parse_enforcement, parse_response_format, parse_video
 from local_engine.shapes.fields import (
     get_bool,
     get_float,
@@ -113,9 +113,17 @@ def _parse_content(content: Any, where: str, role: str) -> list[Part]:
             if not isinstance(url, str) or not url:
                 raise bad_request(f"`{at}.image_url.url` is required: a data: URL of the image.", f"{at}.image_url")
             parts.append(Part(image=ImageInput(url=url, where=f"{at}.image_url.url")))
+        elif kind == "video":
+            parts.append(Part(video=parse_video(item.get("video"), f"{at}.video", protocol="compatible")))
+        elif kind == "video_url":
+            spec = item.get("video_url")
+            url = spec.get("url") if isinstance(spec, dict) else spec
+            if not isinstance(url, str) or not url:
+                raise bad_request(f"`{at}.video_url.url` is required: the video's URL.", f"{at}.video_url")
+            parts.append(Part(video=parse_video(url, f"{at}.video_url.url", protocol="compatible")))
         else:
             raise bad_request(f"Content parts of type {kind!r} are not supported by the local engine; "
-                              "use \"text\" and \"image_url\".", f"{at}.type")
+                              "use \"text\", \"image_url\", \"video\" or \"video_url\".", f"{at}.type")
     return parts
 
 

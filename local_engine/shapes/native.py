@@ -12,7 +12,7 @@ from local_engine.enforcement import ENFORCEMENT_PARAM
 from local_engine.errors import bad_request
 from local_engine.logprobs import TokenLogprob
 from local_engine.shapes import logprobs as token_logprobs
-from local_engine.shapes.common import parse_enforcement, parse_response_format
+from local_engine.shapes.common import parse_enforcement, parse_response_format, parse_video
 from local_engine.shapes.fields import (
     get_bool,
     get_float,
@@ -24,7 +24,7 @@ from local_engine.shapes.fields import (
 )
 
 ROLES = ("system", "user", "assistant", "tool")
-MEDIA_KEYS = ("video", "audio")
+MEDIA_KEYS = ("audio",)
 
 
 def parse_request(body: dict[str, Any], *, multimodal: bool, stream: bool) -> ChatRequest:
@@ -131,9 +131,16 @@ def _parse_content(content: Any, where: str, role: str, multimodal: bool) -> lis
             url = get_str(item, "image", f"{at}.image", required=True)
             assert url is not None
             parts.append(Part(image=ImageInput(url=url, where=f"{at}.image")))
+        elif "video" in item:
+            if not multimodal:
+                raise bad_request("Videos go to the multimodal endpoint "
+                                  "(/api/v1/services/aigc/multimodal-generation/generation, "
+                                  "dashscope.MultiModalConversation.call), not to text-generation.", at)
+            parts.append(Part(video=parse_video(item["video"], f"{at}.video", item.get("fps"), protocol="native")))
         elif any(k in item for k in MEDIA_KEYS):
             kind = next(k for k in MEDIA_KEYS if k in item)
-            raise bad_request(f"The local engine reads text and images only; `{at}.{kind}` is not supported.", at)
+            raise bad_request(f"The local engine reads text, images and video frames only; `{at}.{kind}` is not "
+                              "supported.", at)
         else:
             raise bad_request(f"`{at}` must have a \"text\" or an \"image\" key; got keys {sorted(item)}.", at)
     return parts

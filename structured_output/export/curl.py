@@ -7,13 +7,18 @@ import re
 from typing import Any
 
 from structured_output.export.shared import (
+    FRAMES_GLOB,
     KEY_ENV,
+    VIDEO_VAR,
     Snippet,
     _compatible_messages,
     _ImageSlot,
     _key_comment,
     _native_messages,
     _path_var,
+    frames_comment,
+    has_frames,
+    multimodal,
 )
 from structured_output.request import Request
 from structured_output.wire.common import optional_params
@@ -23,14 +28,21 @@ def _curl(url: str, body: dict[str, Any], slots: list[_ImageSlot], req: Request,
     head = _key_comment(req, "#") + "\n"
     headers = ['-H "Authorization: Bearer $' + KEY_ENV + '"', '-H "Content-Type: application/json"', *extra_headers]
     text = json.dumps(body, indent=4, ensure_ascii=False, default=lambda v: f"__VAR__{v.name}__")
-    if any(s.var for s in slots):
+    if any(s.var for s in slots) or has_frames(req):
         # A heredoc keeps a large base64 image out of the command line (which has a length limit).
         reads = "".join(f'{_path_var(s)}={_sh_quote(s.path)}  # the image to send; change to your file\n'
                         f'{s.var.upper()}="data:{s.mime};base64,$(base64 < "${_path_var(s)}" | tr -d \'\\n\')"\n'
                         for s in slots if s.var)
+        if has_frames(req):
+            reads += (frames_comment(req, "#") +
+                      f"{VIDEO_VAR.upper()}=$(for f in {FRAMES_GLOB}; do printf '\"data:image/jpeg;base64,%s\",' "
+                      f"\"$(base64 < \"$f\" | tr -d '\\n')\"; done)\n{VIDEO_VAR.upper()}=${{{VIDEO_VAR.upper()}%,}}\n")
         text = text.replace("\\", "\\\\").replace("$", "\\$").replace("`", "\\`")
+        text = text.replace(f'"__VAR__{VIDEO_VAR}__"', "[${" + VIDEO_VAR.upper() + "}]")
         text = re.sub(r'"__VAR__(\w+)__"', lambda m: '"${' + m.group(1).upper() + '}"', text)
-        return (head + "# The image is read from a file and sent as a data: URL (base64).\n" + reads + "\n" +
+        images_read = any(s.var for s in slots)
+        what = "# The image is read from a file and sent as a data: URL (base64).\n" if images_read else ""
+        return (head + what + reads + "\n" +
                 f"curl -X POST {url} \\\n" + " \\\n".join(headers) + " \\\n--data-binary @- <<EOF\n" + text + "\nEOF\n")
     return (head + f"curl -X POST {url} \\\n" + " \\\n".join(headers) + " \\\n-d '" +
             text.replace("'", "'\\''") + "'\n")
@@ -53,8 +65,9 @@ def curl_compatible(req: Request, base_url: str, slots: list[_ImageSlot]) -> Sni
 
 
 def curl_native(req: Request, native_url: str, slots: list[_ImageSlot]) -> Snippet:
-    path = "multimodal-generation" if slots else "text-generation"
-    params: dict[str, Any] = {} if slots else {"result_format": "message"}
+    mm = multimodal(req, slots)
+    path = "multimodal-generation" if mm else "text-generation"
+    params: dict[str, Any] = {} if mm else {"result_format": "message"}
     rf = req.response_format()
     if rf is not None:
         params["response_format"] = rf

@@ -25,6 +25,14 @@ def java_dashscope(req: Request, native_url: str, slots: list[_ImageSlot]) -> Sn
                 "// in the prompt), or use the Python, Node.js or curl snippets for JSON Schema mode.\n")
         return Snippet("java", "Java · DashScope SDK (JSON Schema not supported)", code, "Main.java",
                        "java-dashscope", runnable=False)
+    if req.video is not None:
+        code = ("// Java · DashScope SDK with a video\n"
+                "//\n"
+                "// The playground does not write the Java form of a video request yet. The Python, Node.js and\n"
+                "// curl snippets send the same video item ({\"video\": [frames], \"fps\": ...} on the native\n"
+                "// protocol).\n")
+        return Snippet("java", "Java · DashScope SDK (video not written yet)", code, "Main.java", "java-dashscope",
+                       runnable=False)
     ind = " " * 16
     opts = []
     if req.temperature is not None:

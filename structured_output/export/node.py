@@ -17,6 +17,8 @@ from structured_output.export.shared import (
     _ImageSlot,
     _key_comment,
     _path_var,
+    frames_comment,
+    has_frames,
 )
 from structured_output.request import Request
 
@@ -65,6 +67,15 @@ def _js_image_reads(slots: list[_ImageSlot]) -> str:
     return "// The image is read from a file and sent as a data: URL (base64).\n" + "\n".join(lines) + "\n\n"
 
 
+def _js_frame_reads(req: Request) -> str:
+    if not has_frames(req):
+        return ""
+    return (frames_comment(req, "//") +
+            'const FRAME_DIR = "frames";  // the frames to send, in order\n'
+            'const videoFrames = fs.readdirSync(FRAME_DIR).filter((f) => /^frame_.*\\.jpg$/.test(f)).sort()\n'
+            '    .map((f) => `data:image/jpeg;base64,${fs.readFileSync(`${FRAME_DIR}/${f}`).toString("base64")}`);\n\n')
+
+
 def _js_slots(slots: list[_ImageSlot]) -> list[_ImageSlot]:
     return [_ImageSlot(re.sub(r"_(\d+|[a-z])", lambda m: m.group(1).upper(), s.var) if s.var else "",
                        s.url, s.path, s.mime) for s in slots]
@@ -72,7 +83,8 @@ def _js_slots(slots: list[_ImageSlot]) -> list[_ImageSlot]:
 
 def _node_args(req: Request, js_slots: list[_ImageSlot], *, with_format: bool,
                stream: bool) -> list[tuple[str, Any]]:
-    args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, js_slots))]
+    args: list[tuple[str, Any]] = [("model", req.model),
+                                   ("messages", _compatible_messages(req, js_slots, "videoFrames"))]
     rf = req.response_format() if with_format else None
     if rf is not None:
         args.append(("response_format", rf))
@@ -91,11 +103,11 @@ def _node_head(req: Request, base_url: str, slots: list[_ImageSlot], *, zod: boo
     code = 'import OpenAI from "openai";\n'
     if zod:
         code += 'import { zodResponseFormat } from "openai/helpers/zod";\nimport { z } from "zod";\n'
-    if any(s.var for s in slots):
+    if any(s.var for s in slots) or has_frames(req):
         code += 'import fs from "node:fs";\n'
     code += ("\nconst openai = new OpenAI({\n" + _key_comment(req, "    //") +
              f"\n    apiKey: process.env.{KEY_ENV},\n    baseURL: {js_str(base_url)},\n}});\n\n")
-    return code + _js_image_reads(slots)
+    return code + _js_image_reads(slots) + _js_frame_reads(req)
 
 
 def node_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:

@@ -9,7 +9,9 @@ from typing import Any
 from structured_output.export.literals import _Var, literal, py_str
 from structured_output.export.shapes import NotExpressible, _Object, _Type, parse_shape
 from structured_output.export.shared import (
+    FRAMES_GLOB,
     KEY_ENV,
+    VIDEO_VAR,
     Snippet,
     _call_args,
     _compatible_messages,
@@ -17,6 +19,9 @@ from structured_output.export.shared import (
     _key_comment,
     _native_messages,
     _path_var,
+    frames_comment,
+    has_frames,
+    multimodal,
 )
 from structured_output.request import Request
 
@@ -80,6 +85,21 @@ def _py_image_reads(slots: list[_ImageSlot],
     return header + "\n".join(lines) + "\n\n"
 
 
+def _py_frame_reads(req: Request) -> str:
+    if not has_frames(req):
+        return ""
+    return (frames_comment(req, "#") +
+            f"FRAME_PATHS = sorted(glob.glob({py_str(FRAMES_GLOB)}))  # the frames to send, in order\n"
+            f"{VIDEO_VAR} = []\nfor path in FRAME_PATHS:\n    with open(path, \"rb\") as f:\n"
+            f"        {VIDEO_VAR}.append(\"data:image/jpeg;base64,\"\n"
+            f"                            + base64.b64encode(f.read()).decode(\"ascii\"))\n\n")
+
+
+def _py_imports(req: Request, slots: list[_ImageSlot]) -> list[str]:
+    imports = ["import os"] + (["import base64"] if any(s.var for s in slots) or has_frames(req) else [])
+    return imports + (["import glob"] if has_frames(req) else [])
+
+
 def python_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, slots))]
     rf = req.response_format()
@@ -93,11 +113,11 @@ def python_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snipp
         args.append(("extra_body", {"enable_thinking": req.enable_thinking}))
     if req.stream:  # as the playground streams: the last chunk carries the usage
         args += [("stream", True), ("stream_options", {"include_usage": True})]
-    imports = ["import os"] + (["import base64"] if any(s.var for s in slots) else [])
+    imports = _py_imports(req, slots)
     code = "\n".join(sorted(imports)) + "\n\nfrom openai import OpenAI\n\n"
     code += (f"client = OpenAI(\n{_key_comment(req, '    #')}\n    api_key=os.getenv({py_str(KEY_ENV)}),\n"
              f"    base_url={py_str(base_url)},\n)\n\n")
-    code += _py_image_reads(slots)
+    code += _py_image_reads(slots) + _py_frame_reads(req)
     code += "completion = client.chat.completions.create(\n" + _call_args(args, "python") + ")\n\n"
     if req.stream:
         code += ("json_string = \"\"\nfor chunk in completion:\n"
@@ -126,7 +146,7 @@ def python_openai_parse(req: Request, base_url: str, slots: list[_ImageSlot]) ->
         args.append(("max_tokens", req.max_tokens))
     if req.enable_thinking is not None:
         args.append(("extra_body", {"enable_thinking": req.enable_thinking}))
-    imports = ["import os"] + (["import base64"] if any(s.var for s in slots) else [])
+    imports = _py_imports(req, slots)
     if typing:
         imports.append(f"from typing import {', '.join(sorted(typing))}")
     code = "\n".join(sorted(imports, key=lambda s: (s.startswith("from"), s))) + "\n\n"
@@ -134,7 +154,7 @@ def python_openai_parse(req: Request, base_url: str, slots: list[_ImageSlot]) ->
     code += (f"client = OpenAI(\n{_key_comment(req, '    #')}\n    api_key=os.getenv({py_str(KEY_ENV)}),\n"
              f"    base_url={py_str(base_url)},\n)\n\n\n")
     code += src + "\n\n\n"
-    code += _py_image_reads(slots)
+    code += _py_image_reads(slots) + _py_frame_reads(req)
     note = ("# parse turns the class into a strict JSON Schema named after it: it adds\n"
             "# additionalProperties: false and lists every field as required (optional ones may be null).\n")
     if req.stream:
@@ -151,10 +171,10 @@ def python_openai_parse(req: Request, base_url: str, slots: list[_ImageSlot]) ->
 # ---------------------------------------------------------------- Python · dashscope
 
 def python_dashscope(req: Request, native_url: str, slots: list[_ImageSlot]) -> Snippet:
-    multimodal = bool(slots)
-    api = "MultiModalConversation" if multimodal else "Generation"
+    mm = multimodal(req, slots)
+    api = "MultiModalConversation" if mm else "Generation"
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _Var("messages"))]
-    if not multimodal:
+    if not mm:
         args.append(("result_format", "message"))
     rf = req.response_format()
     if rf is not None:
@@ -167,18 +187,19 @@ def python_dashscope(req: Request, native_url: str, slots: list[_ImageSlot]) -> 
         args.append(("enable_thinking", req.enable_thinking))
     if req.stream:
         args += [("stream", True), ("incremental_output", True)]
-    imports = ["import os"] + (["import base64"] if any(s.var for s in slots) else [])
+    imports = _py_imports(req, slots)
     code = "\n".join(sorted(imports)) + "\n\nimport dashscope\n\n"
     code += f"dashscope.base_http_api_url = {py_str(native_url)}\n\n"
     code += _py_image_reads(slots, "# The image is read from a file and sent as a data: URL (base64): given a local\n"
                                    "# file path, the SDK would first upload the file to cloud storage.\n")
+    code += _py_frame_reads(req)
     code += f"messages = {literal(_native_messages(req, slots), 'python')}\n\n"
     code += (f"response = dashscope.{api}.call(\n{_key_comment(req, '    #')}\n"
              f"    api_key=os.getenv({py_str(KEY_ENV)}),\n" + _call_args(args, "python") + ")\n\n")
-    text = 'message.content[0]["text"] if {c}.output.choices[0].message.content else ""' if multimodal \
+    text = 'message.content[0]["text"] if {c}.output.choices[0].message.content else ""' if mm \
         else "message.content"
     if req.stream:
-        piece = (f"chunk.output.choices[0].{text.format(c='chunk')}" if multimodal
+        piece = (f"chunk.output.choices[0].{text.format(c='chunk')}" if mm
                  else "chunk.output.choices[0].message.content or \"\"")
         code += ("json_string = \"\"\nfor chunk in response:\n"
                  "    if chunk.status_code != 200:  # an HTTP error does not raise: check the status\n"
@@ -187,7 +208,7 @@ def python_dashscope(req: Request, native_url: str, slots: list[_ImageSlot]) -> 
     else:
         code += ("if response.status_code != 200:  # an HTTP error does not raise: check the status\n"
                  "    raise SystemExit(f\"{response.status_code} {response.code}: {response.message}\")\n")
-        if multimodal:
+        if mm:
             code += 'json_string = response.output.choices[0].message.content[0]["text"]\n'
         else:
             code += "json_string = response.output.choices[0].message.content\n"

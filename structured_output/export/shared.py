@@ -74,14 +74,47 @@ def _path_var(slot: _ImageSlot) -> str:
     return "IMAGE_PATH" if slot.var == "image_url" else slot.var.replace("image_url", "IMAGE_PATH").upper()
 
 
+# ---------------------------------------------------------------- video
+
+VIDEO_VAR = "video_frames"
+FRAMES_GLOB = "frames/frame_*.jpg"
+
+
+def has_frames(req: Request) -> bool:
+    """A video sent as frames, which the snippet reads from files (a URL is written inline)."""
+    return req.video is not None and not req.video.url and bool(req.video.frames)
+
+
+def multimodal(req: Request, slots: list[_ImageSlot]) -> bool:
+    return bool(slots) or req.video is not None
+
+
+def frames_comment(req: Request, prefix: str) -> str:
+    """What the frame files are, for the snippets that read them."""
+    v = req.video
+    assert v is not None
+    return (f"{prefix} The video is sent as its {len(v.frames)} frames, sampled at {v.fps:g} fps (the playground's\n"
+            f"{prefix} \"Frames\" download: frame_001.jpg, ...), each read from a file and sent as a data: URL.\n")
+
+
+def _video_value(req: Request, var: str) -> str | _Var:
+    assert req.video is not None
+    return req.video.url if req.video.url else _Var(var)
+
+
 # ---------------------------------------------------------------- messages in each shape
 
-def _compatible_messages(req: Request, slots: list[_ImageSlot]) -> list[dict[str, Any]]:
+def _compatible_messages(req: Request, slots: list[_ImageSlot], video_var: str = VIDEO_VAR) -> list[dict[str, Any]]:
     msgs: list[dict[str, Any]] = []
     if req.system_prompt:
         msgs.append({"role": "system", "content": req.system_prompt})
-    if slots:
-        parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": s.value}} for s in slots]
+    if slots or req.video:
+        parts: list[dict[str, Any]] = []
+        if req.video is not None:  # no fps on this protocol: the service takes frames as 0.5 s apart
+            value = _video_value(req, video_var)
+            parts.append({"type": "video_url", "video_url": {"url": value}} if req.video.url
+                         else {"type": "video", "video": value})
+        parts += [{"type": "image_url", "image_url": {"url": s.value}} for s in slots]
         parts.append({"type": "text", "text": req.user_text})
         msgs.append({"role": "user", "content": parts})
     else:
@@ -89,13 +122,16 @@ def _compatible_messages(req: Request, slots: list[_ImageSlot]) -> list[dict[str
     return msgs
 
 
-def _native_messages(req: Request, slots: list[_ImageSlot]) -> list[dict[str, Any]]:
-    if not slots:
+def _native_messages(req: Request, slots: list[_ImageSlot], video_var: str = VIDEO_VAR) -> list[dict[str, Any]]:
+    if not multimodal(req, slots):
         return _compatible_messages(req, slots)
     msgs: list[dict[str, Any]] = []
     if req.system_prompt:
         msgs.append({"role": "system", "content": [{"text": req.system_prompt}]})
-    content: list[dict[str, Any]] = [{"image": s.value} for s in slots]
+    content: list[dict[str, Any]] = []
+    if req.video is not None:
+        content.append({"video": _video_value(req, video_var), "fps": req.video.fps})
+    content += [{"image": s.value} for s in slots]
     content.append({"text": req.user_text})
     msgs.append({"role": "user", "content": content})
     return msgs
@@ -130,3 +166,11 @@ def _call_args(pairs: list[tuple[str, Any]], lang: str, level: int = 1) -> str:
     if lang == "python":
         return "".join(f"{pad}{k}={literal(v, 'python', level)},\n" for k, v in pairs)
     return "".join(f"{pad}{_key(k, 'js')}: {literal(v, 'js', level)},\n" for k, v in pairs)
+
+
+def frame_files(req: Request) -> list[tuple[str, bytes]]:
+    """The frame files the snippets read (``frames/frame_001.jpg``, …), in order."""
+    if not has_frames(req):
+        return []
+    assert req.video is not None
+    return [(f"frame_{i:03d}.jpg", f.data or b"") for i, f in enumerate(req.video.frames, 1)]

@@ -13,7 +13,7 @@ import httpx
 import openai
 
 from structured_output.errors import CallError
-from structured_output.request import Request
+from structured_output.request import Request, VideoInput
 from structured_output.result import RunResult, Usage, content_of
 from structured_output.tokens import TOP_LOGPROBS
 from structured_output.wire import refusal
@@ -38,13 +38,22 @@ def openai_messages(req: Request) -> list[dict[str, Any]]:
     msgs: list[dict[str, Any]] = []
     if req.system_prompt:
         msgs.append({"role": "system", "content": req.system_prompt})
-    if req.images:
-        parts: list[dict[str, Any]] = [{"type": "image_url", "image_url": {"url": i.to_url()}} for i in req.images]
+    if req.images or req.video:
+        parts: list[dict[str, Any]] = [video_part(req.video)] if req.video else []
+        parts += [{"type": "image_url", "image_url": {"url": i.to_url()}} for i in req.images]
         parts.append({"type": "text", "text": req.user_text})
         msgs.append({"role": "user", "content": parts})
     else:
         msgs.append({"role": "user", "content": req.user_text})
     return msgs
+
+
+def video_part(video: VideoInput) -> dict[str, Any]:
+    """The compatible-mode video item: a frame list (``video``; no fps on this protocol: the service
+    takes the frames as 0.5 s apart), or a file the service fetches (``video_url``)."""
+    if video.url:
+        return {"type": "video_url", "video_url": {"url": video.url}}
+    return {"type": "video", "video": video.frame_urls()}
 
 
 def openai_kwargs(req: Request) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 import requests
 
-from structured_output.request import Request
+from structured_output.request import Request, VideoInput
 from structured_output.result import RunResult, Usage, content_of, text_of
 from structured_output.tokens import TOP_LOGPROBS
 from structured_output.wire.common import (
@@ -32,21 +32,33 @@ from structured_output.wire.stream import StreamAccumulator
 
 def native_messages(req: Request) -> list[dict[str, Any]]:
     """Messages in DashScope's native shape: ``{"image"}``/``{"text"}`` items for multimodal calls."""
-    if not req.images:
+    if not req.images and not req.video:
         return openai_messages(req)
     msgs: list[dict[str, Any]] = []
     if req.system_prompt:
         msgs.append({"role": "system", "content": [{"text": req.system_prompt}]})
-    content: list[dict[str, Any]] = [{"image": i.to_url()} for i in req.images]
+    content: list[dict[str, Any]] = [video_item(req.video)] if req.video else []
+    content += [{"image": i.to_url()} for i in req.images]
     content.append({"text": req.user_text})
     msgs.append({"role": "user", "content": content})
     return msgs
 
 
+def video_item(video: VideoInput) -> dict[str, Any]:
+    """The native video item: ``{"video": [frames], "fps": …}`` (fps tells the model the frames are
+    1/fps seconds apart) or ``{"video": url, "fps": …}`` (the service samples the file at fps)."""
+    return {"video": video.url if video.url else video.frame_urls(), "fps": video.fps}
+
+
+def multimodal(req: Request) -> bool:
+    """Images or a video go to ``MultiModalConversation``; text alone to ``Generation``."""
+    return bool(req.images or req.video)
+
+
 def dashscope_kwargs(req: Request) -> dict[str, Any]:
     """Arguments for ``dashscope.Generation.call`` / ``MultiModalConversation.call`` (no key)."""
     kw: dict[str, Any] = {"model": req.model, "messages": native_messages(req)}
-    if not req.images:
+    if not multimodal(req):
         kw["result_format"] = "message"
     kw.update(optional_params(req))
     if req.enable_thinking is not None:
@@ -67,7 +79,7 @@ def send(req: Request, endpoint: str, base_url: str, api_key: str, result: RunRe
     """One attempt, filling ``result``; every failure is raised as a ``CallError``."""
     import dashscope  # imported here: it is slow to import and only the native protocol needs it
 
-    api = dashscope.MultiModalConversation if req.images else dashscope.Generation
+    api = dashscope.MultiModalConversation if multimodal(req) else dashscope.Generation
     try:
         response = api.call(api_key=api_key, base_address=base_url, request_timeout=int(timeout),
                             **dashscope_kwargs(req))
