@@ -13,7 +13,7 @@ from tests.ui.test_browser import ACE, RUN_TIMEOUT_MS, app_url, page, replace_ed
 
 pytestmark = pytest.mark.browser
 CLIP = Path(__file__).resolve().parents[2] / "presets" / "assets" / "scoreboard.mp4"
-PRESET = json.loads((CLIP.parents[1] / "21-video-scoreboard-events.json").read_text())
+PRESET = json.loads((CLIP.parents[1] / "13-video-scoreboard-events.json").read_text())
 
 
 @pytest.mark.xfail(strict=False, reason="unfinished: in the last run the bad-clip message did not show after the "
