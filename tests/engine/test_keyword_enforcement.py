@@ -143,13 +143,10 @@ def test_uncompilable_schema_is_refused_with_reason_and_place(oai: openai.OpenAI
         oai.chat.completions.create(model="qwen-plus", messages=TAGS_MESSAGES, response_format=_fmt(schema))
     message = info.value.body["message"]
     assert "look-around" in message and "pattern at /properties/code" in message
-    # a definition that requires itself beside another schema (from JSONSchemaBench, Github_easy/o17683)
-    recursive = {"definitions": {"Child": {"type": "object"},
-                                 "Foo": {"type": "object", "required": ["children"], "properties": {
-                                     "children": {"allOf": [{"$ref": "#/definitions/Foo"},
-                                                            {"$ref": "#/definitions/Child"}]}}}},
-                 "type": "object", "properties": {"foo": {"$ref": "#/definitions/Foo"}}, "required": ["foo"]}
+    # a reference to a definition that is not there, on the native protocol
+    missing = {"type": "object", "$defs": {"tag": {"type": "string"}},
+               "properties": {"tags": {"type": "array", "items": {"$ref": "#/$defs/missing"}}}, "required": ["tags"]}
     r = ds.Generation.call(api_key="sk-local", model="qwen-plus", messages=TAGS_MESSAGES, result_format="message",
-                           response_format=_fmt(recursive))
-    assert r.status_code == 400 and "circular references" in r.message, r.message
-    assert "$ref at /definitions/Foo/properties/children/allOf/0" in r.message
+                           response_format=_fmt(missing))
+    assert r.status_code == 400 and "does not exist" in r.message, r.message
+    assert "$ref at /properties/tags/items" in r.message
