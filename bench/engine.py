@@ -452,9 +452,6 @@ def _keyword_enforcement(engine: Engine, sample_dir: Path, gen: int, max_tokens:
             also / finished if finished else None)
 
 
-if __name__ == "__main__":
-    main()
-
 
 # ---------------------------------------------------------------- long answers, every mode (issue 15)
 
@@ -496,3 +493,7 @@ def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[st
             line += f", {ratios[mode]:.2f}x plain"
         print(line)
     return ratios
+
+
+if __name__ == "__main__":
+    main()
