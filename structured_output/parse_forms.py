@@ -106,7 +106,12 @@ def python_parse_check(req: Request) -> ParseFormCheck:
         classes = parse_shape(req)
     except NotExpressible as e:
         return ParseFormCheck(PYTHON_PARSE, why_not=f"a Pydantic class cannot express this schema ({e})")
-    sends = dict(type_to_response_format_param(pydantic_model(classes)))  # type: ignore[arg-type]
+    except RecursionError:
+        return ParseFormCheck(PYTHON_PARSE, why_not="the schema nests too deeply for a Pydantic class")
+    try:
+        sends = dict(type_to_response_format_param(pydantic_model(classes)))  # type: ignore[arg-type]
+    except RecursionError:  # a schema nested deeper than Pydantic's schema generation can walk
+        return ParseFormCheck(PYTHON_PARSE, why_not="the schema nests too deeply for a Pydantic class")
     return ParseFormCheck(PYTHON_PARSE, sends, request_changes(req, sends, "parse"))
 
 
@@ -168,8 +173,12 @@ def zod_parse_check(req: Request) -> ParseFormCheck:
         classes = parse_shape(req)
     except NotExpressible as e:
         return ParseFormCheck(NODE_PARSE, why_not=f"a zod object cannot express this schema ({e})")
+    except RecursionError:
+        return ParseFormCheck(NODE_PARSE, why_not="the schema nests too deeply for a zod object")
     try:
         schema = {"$schema": _ZOD_SCHEMA_URI, **_zod_object(classes[-1])}
+    except RecursionError:
+        return ParseFormCheck(NODE_PARSE, why_not="the schema nests too deeply for a zod object")
     except _Unchecked as e:
         return ParseFormCheck(NODE_PARSE, why_not=f"what zodResponseFormat sends for {e} is not checked here, so the "
                                                   "zod form is not offered")
