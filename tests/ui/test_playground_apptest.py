@@ -38,6 +38,13 @@ SCHEMA = json.dumps({
 }, indent=2)
 
 
+def table_with(at: Any, column: str) -> Any:
+    """The first table on the page with ``column`` (the page also shows the history and keyword tables)."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a {column!r} column; tables: {[list(f.value.columns) for f in at.dataframe]}")
+
 def plain(text: str) -> str:
     """Markdown as the user reads it: the escaping backslashes and the invisible word joiners that keep
     URLs from becoming links removed."""
@@ -342,7 +349,7 @@ def test_model_output_and_server_text_are_never_rendered(make_app: Callable[...,
     for value in [e.value for kind in ("markdown", "caption", "error") for e in getattr(at, kind)]:
         assert "<script>" not in value and "](http://evil" not in value and "**bold**" not in value
     assert any(evil in plain(m.value) for m in at.markdown)  # the message quotes the value, escaped
-    assert evil in " ".join(at.dataframe[0].value["message"])  # and the table holds it as plain text
+    assert evil in " ".join(table_with(at, "message")["message"])  # and the table holds it as plain text
     at.session_state[state.CURRENT] = 2
     at.run()
     errors = [e.value for e in at.error]
@@ -379,7 +386,7 @@ def test_run_shows_raw_parsed_and_validation_side_by_side(engine_app: AppTest) -
     assert set(parsed) == {"name", "age"} and isinstance(parsed["age"], int)
     assert "Valid against the schema" in page
     assert "Finish" in page and "Served by" in page and "gemma" in page
-    rows = at.dataframe[0].value
+    rows = table_with(at, "verdict")
     assert list(rows["verdict"]) == ["valid"] and list(rows["mode"]) == ["JSON Schema"]
 
 
@@ -407,7 +414,7 @@ def test_json_object_output_is_validated_against_the_editor_schema(engine_app: A
     page = texts(at)
     assert "schema from the editor, not sent in this mode" in page
     if at.session_state[state.HISTORY].entries[0].verdict == "invalid":
-        table = at.dataframe[0].value
+        table = table_with(at, "message")
         assert list(table.columns) == ["path", "message", "keyword", "schema path"]
         assert "'hobby_count' is a required property" in " ".join(table["message"])
 
@@ -447,7 +454,7 @@ def test_history_reopen_and_compare(engine_app: AppTest) -> None:
     run_button(at).click().run(timeout=RUN_TIMEOUT_S)  # run 2: JSON Schema, another message
     h: History = at.session_state[state.HISTORY]
     assert [e.id for e in h.entries] == [2, 1]
-    table = at.dataframe[0].value
+    table = table_with(at, "run")
     assert list(table["run"]) == [2, 1] and list(table["mode"]) == ["JSON Schema", "JSON Object"]
 
     # the user edits, then reopens run 1: every field comes back and the editors remount with it
@@ -489,7 +496,7 @@ def test_compare_marks_keys_types_and_values_or_lines(make_app: Callable[..., Ap
     at.session_state[state.COMPARE_A] = 1
     at.session_state[state.COMPARE_B] = 2
     at.run()
-    table = at.dataframe[1].value  # [0] is the history table
+    table = table_with(at, "change")  # the diff table, not the history or keyword tables
     assert table.to_dict("records") == [
         {"path": "$.age", "change": "type", "left": '"34 years old"', "right": "34"},
         {"path": "$.email", "change": "removed", "left": '"a@b.c"', "right": ""},
