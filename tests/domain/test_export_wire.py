@@ -27,6 +27,7 @@ import pytest
 from structured_output import parse_forms
 from structured_output.clients import run
 from structured_output.export import Snippet, generate, parse_form_snippets
+from structured_output.export.shared import frame_files
 from structured_output.presets import Preset, assets_dir, load_presets, preset_to_request
 from structured_output.request import Request
 from tests.node_env import node_modules
@@ -77,12 +78,24 @@ def playground_sends(req: Request, monkeypatch: pytest.MonkeyPatch) -> tuple[str
         return srv.requests[0].path, _equivalent(srv.requests[0].body)
 
 
+def _put_inputs(req: Request, cwd: Path) -> None:
+    """The files an exported program reads, where the user puts them: the image, and a video's frames as the
+    page's "Frames" download gives them (``frames/frame_001.jpg``, ...), so the program sends what the
+    playground sends."""
+    shutil.copy(assets_dir() / "receipt.png", cwd / "receipt.png")
+    frames = frame_files(req)
+    if frames:
+        (cwd / "frames").mkdir(exist_ok=True)
+        for name, data in frames:
+            (cwd / "frames" / name).write_bytes(data)
+
+
 def snippet_sends(snippet: Snippet, req: Request, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                   srv: RecordingServer) -> tuple[str, Any]:
     """Run one exported program against ``srv``; what it sent (it may fail on the canned answer after)."""
     srv.replies.append(_reply(req))
     before = len(srv.requests)
-    shutil.copy(assets_dir() / "receipt.png", tmp_path / "receipt.png")
+    _put_inputs(req, tmp_path)
     out = ""
     if snippet.language == "python":
         path = tmp_path / f"{uuid.uuid4().hex[:8]}_{snippet.filename}"
@@ -101,7 +114,7 @@ def snippet_sends(snippet: Snippet, req: Request, tmp_path: Path, monkeypatch: p
             node_modules()  # installs openai and zod into tests/.node once, or skips saying why
             cwd = NODE_DIR / f"wire-{uuid.uuid4().hex[:8]}"
             cwd.mkdir()
-            shutil.copy(assets_dir() / "receipt.png", cwd / "receipt.png")
+            _put_inputs(req, cwd)
             cmd = ["node", snippet.filename]
         else:
             if shutil.which("curl") is None:
