@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,13 +160,15 @@ def test_schema_image_run_and_three_panels(page: object, tmp_path: Path) -> None
     # a file that is not an image is refused with a specific message; a real PNG is previewed
     fake = tmp_path / "notes.png"
     fake.write_bytes(b"this is text, not pixels")
-    uploader = page.locator('[data-testid="stFileUploader"] input[type="file"]')
-    uploader.set_input_files(str(fake))
+    # the image uploader (a vision model also shows the video input's uploaders)
+    image_input = page.get_by_role("region", name=re.compile(r"^Upload images")).get_by_test_id(
+        "stFileUploaderDropzoneInput")
+    image_input.set_input_files(str(fake))
     expect(page.get_by_text("is not an image Pillow can read")).to_be_visible()
     expect(page.get_by_test_id("stFileChipName")).to_have_count(0)  # the uploader is cleared once read
     card = tmp_path / "profile.png"
     card.write_bytes(profile_card())
-    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(str(card))
+    image_input.set_input_files(str(card))
     preview = page.get_by_text("profile.png · ")  # the preview's caption: name and size
     expect(preview).to_be_visible()
     expect(page.get_by_test_id("stFileChipName")).to_have_count(0)  # the uploader is cleared once taken
