@@ -68,13 +68,7 @@ def curl_native(req: Request, native_url: str, slots: list[_ImageSlot]) -> Snipp
     mm = multimodal(req, slots)
     path = "multimodal-generation" if mm else "text-generation"
     params: dict[str, Any] = {} if mm else {"result_format": "message"}
-    rf = req.response_format()
-    if rf is not None:
-        params["response_format"] = rf
-    if req.temperature is not None:
-        params["temperature"] = req.temperature
-    if req.max_tokens is not None:
-        params["max_tokens"] = req.max_tokens
+    params.update(optional_params(req))  # the same as the playground's native body
     if req.enable_thinking is not None:
         params["enable_thinking"] = req.enable_thinking
     headers = []
