@@ -21,6 +21,7 @@ from structured_output.export.shared import (
     has_frames,
 )
 from structured_output.request import Request
+from structured_output.wire.common import optional_params
 
 
 def _zod_type(t: _Type, level: int) -> str:
@@ -85,13 +86,7 @@ def _node_args(req: Request, js_slots: list[_ImageSlot], *, with_format: bool,
                stream: bool) -> list[tuple[str, Any]]:
     args: list[tuple[str, Any]] = [("model", req.model),
                                    ("messages", _compatible_messages(req, js_slots, "videoFrames"))]
-    rf = req.response_format() if with_format else None
-    if rf is not None:
-        args.append(("response_format", rf))
-    if req.temperature is not None:
-        args.append(("temperature", req.temperature))
-    if req.max_tokens is not None:
-        args.append(("max_tokens", req.max_tokens))
+    args += [(k, v) for k, v in optional_params(req).items() if with_format or k != "response_format"]
     if req.enable_thinking is not None:
         args.append(("enable_thinking", req.enable_thinking))
     if stream:  # as the playground streams: the last chunk carries the usage

@@ -24,6 +24,7 @@ from structured_output.export.shared import (
     multimodal,
 )
 from structured_output.request import Request
+from structured_output.wire.common import optional_params
 
 
 def _py_type(t: _Type, typing: set[str]) -> str:
@@ -102,13 +103,7 @@ def _py_imports(req: Request, slots: list[_ImageSlot]) -> list[str]:
 
 def python_openai(req: Request, base_url: str, slots: list[_ImageSlot]) -> Snippet:
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _compatible_messages(req, slots))]
-    rf = req.response_format()
-    if rf is not None:
-        args.append(("response_format", rf))
-    if req.temperature is not None:
-        args.append(("temperature", req.temperature))
-    if req.max_tokens is not None:
-        args.append(("max_tokens", req.max_tokens))
+    args += optional_params(req).items()  # response_format, temperature, max_tokens: as the playground sends
     if req.enable_thinking is not None:
         args.append(("extra_body", {"enable_thinking": req.enable_thinking}))
     if req.stream:  # as the playground streams: the last chunk carries the usage
@@ -176,13 +171,7 @@ def python_dashscope(req: Request, native_url: str, slots: list[_ImageSlot]) -> 
     args: list[tuple[str, Any]] = [("model", req.model), ("messages", _Var("messages"))]
     if not mm:
         args.append(("result_format", "message"))
-    rf = req.response_format()
-    if rf is not None:
-        args.append(("response_format", rf))
-    if req.temperature is not None:
-        args.append(("temperature", req.temperature))
-    if req.max_tokens is not None:
-        args.append(("max_tokens", req.max_tokens))
+    args += optional_params(req).items()  # response_format, temperature, max_tokens: as the playground sends
     if req.enable_thinking is not None:
         args.append(("enable_thinking", req.enable_thinking))
     if req.stream:
