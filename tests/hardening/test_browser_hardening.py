@@ -26,6 +26,7 @@ import pytest
 
 from tests.hardening.conftest import ROOT
 from tests.hardening.figures import Fault, Figures, Load
+from tests.page_waits import after_rerun
 from tests.servers import start_app, stop_process
 from tests.unit.recording_server import RecordingServer, Reply
 
@@ -100,9 +101,7 @@ def replace_editor_text(page: Any, index: int, text: str) -> None:
 def commit_editors(page: Any) -> None:
     """Blur the Ace editor (it sends its text on blur) and wait for the rerun, so a click that follows
     is not swallowed by that rerun."""
-    page.get_by_text("Structured output playground").click()
-    page.wait_for_timeout(800)
-    settle(page)
+    after_rerun(page, lambda: page.get_by_text("Structured output playground").click())
 
 
 def text_box(scope: Any, label: str) -> Any:
@@ -113,17 +112,12 @@ def editor_text(page: Any, index: int) -> str:
     return page.frame_locator(ACE).nth(index).locator(".ace_content").inner_text()
 
 
-def settle(page: Any) -> None:
-    """Wait until Streamlit is not running the script (its status widget gone)."""
-    page.wait_for_timeout(400)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=120_000)
 
 
 def pick_sidebar_option(page: Any, label: str, option: str) -> None:
     box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').filter(has_text=label)
     box.click()
-    page.get_by_role("option", name=option).click()
-    settle(page)
+    after_rerun(page, lambda: page.get_by_role("option", name=option).click())
 
 
 def assert_inert(page: Any) -> None:
@@ -150,8 +144,7 @@ def test_model_output_and_server_errors_are_shown_as_text(browser: Any, app: tup
 
     expect.set_options(timeout=90_000)
     page = open_app(browser, app[0])
-    page.get_by_role("radio", name="JSON Schema").check(force=True)
-    settle(page)
+    after_rerun(page, lambda: page.get_by_role("radio", name="JSON Schema").check(force=True))
     # The schema forces the model to write the hostile text: an enum of one value.
     schema = {"type": "object", "properties": {"note": {"type": "string", "enum": [EVIL]}}, "required": ["note"],
               "additionalProperties": False}
@@ -175,20 +168,19 @@ def test_model_output_and_server_errors_are_shown_as_text(browser: Any, app: tup
     sidebar = page.locator('[data-testid="stSidebar"]')
     url_box = text_box(sidebar, "Base URL")
     url_box.fill(f"http://127.0.0.1:{server.port}/v1")
-    url_box.press("Enter")
-    settle(page)
+    after_rerun(page, lambda: url_box.press("Enter"))
     model_box = text_box(page, "Model")
     model_box.fill("hostile-server")
-    model_box.press("Enter")
-    settle(page)
+    after_rerun(page, lambda: model_box.press("Enter"))
     server.replies[:] = [Reply(400, {"error": {"message": f"bad request: {EVIL}", "code": EVIL}})]
     page.get_by_role("button", name="Run").click()
     expect(page.get_by_text("HTTP 400").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
     expect(page.locator('[data-testid="stAlert"]').filter(has_text="bad request").first).to_contain_text(
         "<script>window.__pwned = 1</script>")
     assert_inert(page)
-    page.get_by_text("Compare two runs").click()
-    settle(page)
+    page.get_by_text("Compare two runs").click()  # an expander: the two outputs side by side, no rerun
+    expect(page.locator('[data-testid="stExpander"]').filter(has_text="Compare two runs")
+           .locator('[data-testid="stCode"]').nth(1)).to_be_visible()
     assert_inert(page)
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "hardening-hostile-output.png"), full_page=True)
@@ -240,11 +232,9 @@ def test_keys_never_reach_the_page_or_the_log(browser: Any, app: tuple[str, Path
     pick_sidebar_option(page, "Endpoint", "Custom OpenAI-compatible URL")
     sidebar = page.locator('[data-testid="stSidebar"]')
     text_box(sidebar, "Base URL").fill(f"http://127.0.0.1:{server.port}/v1")
-    text_box(sidebar, "Base URL").press("Enter")
-    settle(page)
+    after_rerun(page, lambda: text_box(sidebar, "Base URL").press("Enter"))
     text_box(page, "Model").fill("echo-model")
-    text_box(page, "Model").press("Enter")
-    settle(page)
+    after_rerun(page, lambda: text_box(page, "Model").press("Enter"))
     key_box = text_box(sidebar, "API key (optional)")
     key_box.fill(typed)
     key_box.press("Enter")
@@ -255,8 +245,9 @@ def test_keys_never_reach_the_page_or_the_log(browser: Any, app: tuple[str, Path
     expect(page.get_by_text("HTTP 401").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
     assert server.requests[-1].headers["authorization"] == f"Bearer {typed}"
     expect(page.get_by_text("[redacted key]").first).to_be_visible()
-    page.get_by_text("Code for this request").click()
-    settle(page)
+    page.get_by_text("Code for this request").click()  # an expander: opened in the page, no rerun
+    expect(page.locator('[data-testid="stExpander"]').filter(has_text="Code for this request")
+           .locator('[data-testid="stCode"]').first).to_be_visible()
     html = page.content()
     for frame in page.frames:
         html += frame.content()

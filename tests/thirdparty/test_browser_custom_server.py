@@ -4,7 +4,6 @@ notes. Screenshots at 1280x800, light and dark, go to ``test-artifacts/custom-se
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 
 from tests.servers import free_port, start_app, stop_process
 from tests.thirdparty.conftest import ThirdPartyServer
-from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT
+from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.thirdparty]
 
@@ -34,7 +33,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _to_top(page: object, locator: object) -> None:
     locator.evaluate("e => e.scrollIntoView({block: 'start'})")  # type: ignore[attr-defined]
     page.mouse.wheel(0, -70)  # type: ignore[attr-defined]
-    time.sleep(0.8)  # let the scroll and st.json's drawing settle before the picture
+    settled(page)  # the scroll and st.json's drawing done before the picture
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])

@@ -6,12 +6,11 @@ dark theme (the tooltip follows it); screenshots at 1280x800 go to ``test-artifa
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
-from tests.ui.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT
+from tests.ui.test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, settled
 from tests.ui.test_browser import app_url as app_url  # the fixture, for this module
 
 pytestmark = pytest.mark.browser
@@ -63,11 +62,11 @@ def test_tokens_view_after_a_run_and_a_hovered_token(themed_page: tuple[object, 
     expect(tip).to_contain_text("the model alone")
     expect(tip).to_contain_text("alternatives")
     assert tip.evaluate("e => getComputedStyle(e).backgroundColor") == TOOLTIP_BACKGROUND[scheme]
-    time.sleep(0.4)  # the picture after the tooltip has been painted
+    settled(page)  # the picture after the tooltip has been painted
     ARTIFACTS.mkdir(exist_ok=True)
     strip.first.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.mouse.wheel(0, -170)  # the summary line above the strip, the tooltip below it, in one picture
-    time.sleep(0.4)
+    settled(page)
     strip.first.hover()
     page.screenshot(path=str(ARTIFACTS / f"tokens-{scheme}-hover.png"))
 
