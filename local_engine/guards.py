@@ -36,6 +36,7 @@ class JsonShape:
     # Per open object: whether its next string is a key, and the keys it holds so far.
     expect_key: list[bool] = field(default_factory=list)
     keys: list[set[str]] = field(default_factory=list)
+    values: list[set[str]] = field(default_factory=list)  # per open object: the string values it holds so far
     in_key: bool = False
     key_text: str = ""
     value_of: str | None = None  # after '"key":', until its value starts: that key
@@ -69,6 +70,8 @@ class JsonShape:
                         self.in_key = False
                         self.expect_key[-1] = False
                         self.keys[-1].add(self.key_text)
+                    elif self.at_object and self.values:
+                        self.values[-1].add(self.string_text)
                     continue
                 self.string_chars += 1
                 if self.in_key:
@@ -100,12 +103,14 @@ class JsonShape:
                 if ch == "{":
                     self.expect_key.append(True)
                     self.keys.append(set())
+                    self.values.append(set())
             elif ch in "}]":
                 if self.stack:
                     self.owners.pop()
                     if self.stack.pop()[0] == ord("{") and self.keys:
                         self.expect_key.pop()
                         self.keys.pop()
+                        self.values.pop()
             elif ch == ",":
                 if self.stack:
                     self.stack[-1][1] += 1

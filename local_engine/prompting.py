@@ -98,7 +98,7 @@ def build_prompt(req: ChatRequest) -> Prompt:
     source = _source(req)
     if req.mode == "json_schema":
         hint = schema_hint(req.schema) if req.schema else ""
-        plan = steering.Plan(source=source)
+        plan = steering.Plan(source=source, cues=steering.schema_cues(req.schema) if req.schema else {})
     elif req.mode == "json_object":
         # The user's own words can carry the instruction too (the reference's image example does): read when
         # the instructions name no keys.

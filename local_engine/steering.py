@@ -14,10 +14,17 @@ gains as much as English:
 - **spans**: inside a string value, favour tokens that start a span of the input (at a word start, or
   anywhere in CJK text) or continue the span written so far, and closing the string where such a span
   ends at a word boundary; once a value has left the input behind, favour closing it the longer it grows;
-  disfavour JSON punctuation (``{ } [ ]``) inside a string when the input has none.
+  disfavour JSON punctuation (``{ } [ ]``) inside a string when the input has none, running on across a
+  clause break the input has after the span, and closing a value as a copy of another value of its object.
 - **numbers**: while writing a number, favour digits that continue a number of the input, favour ending it
   where an input number ends, and disfavour digits that make it longer than every number of the input;
   where the grammar asks for a number (and nothing else), favour starting one the input holds.
+- **cues**: where a value starts, favour the places of the input whose neighbourhood names the key being
+  filled (``"bedrooms"`` starts at the ``3`` of "3 bedrooms"; ``"罚款金额"`` beside "罚款200元") and disfavour
+  places that name another key of the answer more: the words of each key (its identifier split into words,
+  the instruction's own name for it, a schema property's description) against the words (or CJK
+  characters) around each place, closer counting more. A money key also leans towards a place beside a
+  currency sign, and a date key towards a date-shaped span.
 - **keys** (JSON Object mode, which has no schema): read the field names the instruction spells out (``Plan``
   from ``read_plan``), then favour spelling the first named key not yet in the current object, a plain value
   for a named key, and not closing an object while named keys are missing (closing it once all are there).
@@ -25,6 +32,7 @@ gains as much as English:
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -38,13 +46,21 @@ KEY_BIAS_INSIDE = 10.0  # once a key has begun like a named one, towards finishi
 SPAN_START = 2.0  # a string value that starts where a span of the input starts
 SPAN_CONTINUE = 3.0  # a string value that goes on as the input goes on (not across a clause break)
 SPAN_END = 3.0  # closing it where its span ends at a word boundary: as much, so the model chooses between them
+SPAN_REPEAT = 4.0  # against closing a string value as a copy of another value of the same object
+SPAN_BREAK = 2.0  # against running on across a clause break (", ") where the input has one after the span
 DRIFT_FREE = 8  # characters a value may run past the input before closing it is favoured
 DRIFT_BIAS = 0.4  # per character beyond that
-JUNK_BIAS = 5.0  # against '{', '}', '[', ']' inside a string when the input has none of them
+JUNK_BIAS = 10.0  # against '{', '}', '[', ']' inside a string when the input has none of them
 NUMBER_CONTINUE = 4.0  # a digit that continues a number of the input
 NUMBER_END = 4.0  # ending a number where a number of the input ends
 NUMBER_OVER = 8.0  # against a digit that makes the number longer than any of the input
 MAX_BIAS = 12.0
+CUE_BIAS = 4.0  # a value that starts where the input names its key (less where it names another key more)
+CUE_REACH = 10.0  # characters at which a cue word counts half
+_CUE_WINDOW = 32  # characters looked at on either side of a place
+CUE_ACROSS = 0.35  # a cue word on the other side of a clause break counts this much
+CUE_MINE = 0.3  # affinity below this is chance (a common character nearby), not a cue
+CUE_RIVAL = 0.5  # another key disfavours a place only where it is named this clearly
 _LONGEST = 24  # bytes of input looked at after a position (longer than any token)
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _CLAUSE_BREAK = re.compile(rb"[,.;:!?](?:\s|\\n|$)|(?:\xef\xbc[\x8c\x9a\x9b\x81\x9f]|\xe3\x80[\x81\x82])")
@@ -62,12 +78,14 @@ class Plan:
     that hold fields of their own ("the ticket information (array type, including travel_date, ...)"), as
     arrays of objects when ``lists``; without groups every object is steered towards ``keys``, with them the
     top level gets the groups and the loose keys and an object under a group that group's keys.
-    ``source``: the input the values come from (user messages and the text read from images)."""
+    ``source``: the input the values come from (user messages and the text read from images). ``cues``: for
+    every key the answer may hold, the words that name it (the cues nudge)."""
 
     keys: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lists: bool = False
     source: str = ""
+    cues: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> the words that name it (``cue_words``)
 
     @property
     def top(self) -> tuple[str, ...]:
@@ -117,6 +135,7 @@ class _Field:
     key: str
     at: float  # where in the texts it is named: fields are keyed in this order
     explicit: bool  # spelled as an identifier, or listed after a word such as "keys" or "字段"
+    alias: str = ""  # the instruction's own words for it: 比分 of "比分(score)"
 
 
 def _item_key(item: str, paren: str) -> tuple[str, bool] | None:
@@ -172,7 +191,8 @@ def _lists(text: str) -> list[list[_Field]]:
 
     flat = _PAREN.sub(keep, text)
     for m in _PAREN.finditer(text):  # "(array type, including travel_date, trains, ...)": a list of its own
-        found += [[_Field(f.key, m.start() + f.at / 1000, f.explicit) for f in one] for one in _lists(m.group(1))]
+        found += [[_Field(f.key, m.start() + f.at / 1000, f.explicit, f.alias) for f in one]
+                  for one in _lists(m.group(1))]
     for cue in _CUES.finditer(flat):
         rest = flat[cue.end():]
         end = _SENTENCE_END.search(rest)
@@ -192,13 +212,14 @@ def _lists(text: str) -> list[list[_Field]]:
             got = _item_key(piece, paren)
             if got is None:
                 break
-            items.append(_Field(got[0], pos, got[1] or explicit_cue))
+            alias = piece.strip() if paren and got[0] == paren.strip() else ""
+            items.append(_Field(got[0], pos, got[1] or explicit_cue, alias))
             pos += 1
             words = piece.split()
             if len(words) > 1 and any(w.lower() in _PREPOSITIONS for w in words):
                 break  # "... and date from the SMS": the list ends with "date"
         if any(f.explicit for f in items):
-            items = [_Field(f.key, f.at, True) for f in items]  # a list that names identifiers names fields
+            items = [_Field(f.key, f.at, True, f.alias) for f in items]  # a list that names identifiers names fields
         if len(items) >= 2 or (items and items[0].explicit and explicit_cue):
             found.append(items)
     return found
@@ -231,7 +252,7 @@ def read_plan(texts: list[str], source: str = "") -> Plan:
         for one in sorted(_lists(text), key=lambda one: one[0].at):
             keys_here = {f.key for f in one}
             kept = [k for k in kept if not keys_here & {f.key for f in k}] + [one]
-        fields += [_Field(f.key, base + f.at, f.explicit) for one in kept for f in one]
+        fields += [_Field(f.key, base + f.at, f.explicit, f.alias) for one in kept for f in one]
     if any(f.explicit for f in fields):
         fields = [f for f in fields if f.explicit]
     keys: list[str] = []
@@ -241,12 +262,17 @@ def read_plan(texts: list[str], source: str = "") -> Plan:
     keys = keys[:20]
     if len(keys) < 2:
         return Plan(source=source)
+    aliases: dict[str, list[str]] = {}
+    for f in fields:
+        if f.alias:
+            aliases.setdefault(f.key, []).append(f.alias)
+    cues = {k: cue_words(k, *aliases.get(k, ())) for k in keys}
     groups, lists = _groups(texts, keys)
     if not groups:
-        return Plan(tuple(keys), source=source)
+        return Plan(tuple(keys), source=source, cues=cues)
     grouped = {k for ks in groups.values() for k in ks}
     ordered = list(groups) + [k for k in keys if k not in grouped and k not in groups]
-    return Plan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists, source)
+    return Plan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists, source, cues)
 
 
 def _groups(texts: list[str], keys: list[str]) -> tuple[dict[str, tuple[str, ...]], bool]:
@@ -284,6 +310,48 @@ def _groups(texts: list[str], keys: list[str]) -> tuple[dict[str, tuple[str, ...
     return groups, lists
 
 
+_CUE_STOP = _ARTICLES | _PREPOSITIONS | _TYPE_WORDS | {
+    "of", "and", "or", "is", "are", "was", "were", "with", "this", "that", "these", "value", "field", "key", "if",
+    "none", "not", "what", "which", "who", "how", "many", "much", "one", "two", "it", "its", "be", "been", "has",
+    "have", "had", "can", "may", "must", "should", "will", "would", "e", "g", "eg", "ie", "etc", "such", "also"}
+_CUE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*|[\u3400-\u9fff]+")
+
+
+def cue_words(key: str, *texts: str) -> tuple[str, ...]:
+    """The words that name ``key``: its identifier split into words (``monthlyRent``, ``monthly_rent``: monthly,
+    rent) and the content words of ``texts`` (the instruction's name for it, a schema description), lower
+    case; a CJK run stays whole (its characters are matched one by one)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)
+    words: list[str] = []
+    for text in (spaced, *texts):
+        for w in _CUE_WORD.findall(text):
+            w = w.lower()
+            if w not in _CUE_STOP and (len(w) >= 2 or _CJK.match(w)):
+                words.append(w)
+    return tuple(dict.fromkeys(words))[:10]
+
+
+def schema_cues(schema: object) -> dict[str, tuple[str, ...]]:
+    """``cue_words`` for every property name of a JSON Schema, at any depth, with its title and description."""
+    found: dict[str, list[str]] = {}
+    stack = [schema]
+    while stack and len(found) < 60:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+            continue
+        if not isinstance(node, dict):
+            continue
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for name, spec in props.items():
+                texts = found.setdefault(str(name), [])
+                if isinstance(spec, dict):
+                    texts += [str(spec[k]) for k in ("title", "description") if isinstance(spec.get(k), str)]
+        stack.extend(v for k, v in node.items() if k != "enum" and k != "const" and isinstance(v, dict | list))
+    return {name: cue_words(name, *texts) for name, texts in found.items()}
+
+
 def hint(plan: Plan | None) -> str:
     """The prompt line naming the keys of a plan (empty without keys)."""
     if plan is None or not plan.keys:
@@ -307,6 +375,9 @@ class _Source:
     numbers: tuple[str, ...]
     longest: int  # digits of its longest number
     has_brackets: bool
+    escaped: str = ""
+    places: tuple[tuple[int, int], ...] = ()  # where spans may start: (character, byte) offsets in ``escaped``
+    cue_tables: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
 
 def _number_forms(text: str) -> tuple[tuple[str, ...], int]:
@@ -380,8 +451,47 @@ class Steerer:
             source = self._source(plan.source)
             if shape.in_string and not shape.in_key:
                 self._spans(shape, logits, source)
+                if not shape.string_text and not shape.pending:
+                    self._cues(shape, logits, source, plan, numbers=False)
             elif not shape.in_string:
                 self._numbers(shape, logits, source)
+                if not shape.number_text and shape.last in (":", "[", ","):
+                    self._cues(shape, logits, source, plan, numbers=True)
+
+    def _cues(self, shape: JsonShape, logits: np.ndarray, source: _Source, plan: Plan, numbers: bool) -> None:
+        """The cues nudge (module doc) where the value of a key starts: a string's first token, or a number's."""
+        key = _value_key(shape)
+        if key is None or key not in plan.cues or len(source.escaped) > 6000:
+            return
+        table = source.cue_tables.get((key, numbers))
+        if table is None:
+            table = self._cue_table(source, plan, key, numbers)
+            source.cue_tables[(key, numbers)] = table
+        tokens, bias = table
+        if tokens.size:
+            logits[tokens] += bias
+
+    def _cue_table(self, source: _Source, plan: Plan, key: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids and their biases for a value of ``key`` starting at each place of the input."""
+        words = _text_words(source.escaped)
+        others = [k for k in plan.cues if k != key and set(plan.cues[k]) != set(plan.cues[key])]
+        best: dict[int, float] = {}
+        for char_at, byte_at in source.places:
+            if numbers and not source.escaped[char_at].isdigit():
+                continue
+            mine = _affinity(plan.cues[key], source.escaped, words, char_at)
+            rival = max((_affinity(plan.cues[k], source.escaped, words, char_at) for k in others), default=0.0)
+            score = (mine if mine >= CUE_MINE else 0.0) - (rival if rival >= CUE_RIVAL else 0.0)
+            if abs(score) < 0.05:
+                continue
+            chunk = source.text[byte_at:byte_at + self.longest]
+            for n in range(1, len(chunk) + 1):
+                for t in self.by_piece.get(chunk[:n], ()):
+                    best[t] = max(best.get(t, -9.0), CUE_BIAS * score)
+        if not best:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        ids = np.array(list(best), dtype=np.int64)
+        return ids, np.array([best[t] for t in ids.tolist()])
 
     def _source(self, text: str) -> _Source:
         cached = self._sources.get(text)
@@ -390,11 +500,17 @@ class Steerer:
         escaped = json.dumps(text, ensure_ascii=False)[1:-1]
         raw = escaped.encode("utf-8")
         starts: set[int] = set()
+        places: list[tuple[int, int]] = []
         at = 0  # byte offset of character i
         for i, ch in enumerate(escaped):
             width = len(ch.encode("utf-8"))
             prev = escaped[i - 1] if i else " "
-            if ch.isspace() or not (_CJK.match(ch) or not prev.isalnum()):
+            # a span starts at a word start and anywhere in CJK text; a cue may also point right after CJK
+            # text ("罚款200元"), but such a place gets no start nudge of its own
+            word_start = not ch.isspace() and (_CJK.match(ch) or not prev.isalnum())
+            if word_start or (not ch.isspace() and _CJK.match(prev)):
+                places.append((i, at))
+            if not word_start:
                 at += width
                 continue
             chunk = raw[at:at + self.longest]
@@ -403,7 +519,7 @@ class Steerer:
                 starts.update(self.by_piece.get(chunk[:n], ()))
         numbers, longest = _number_forms(text)
         source = _Source(raw, np.array(sorted(starts), dtype=np.int64), numbers, longest,
-                         any(c in text for c in "{}[]"))
+                         any(c in text for c in "{}[]"), escaped, tuple(places))
         if len(self._sources) > 16:
             self._sources.clear()
         self._sources[text] = source
@@ -415,6 +531,8 @@ class Steerer:
         value = shape.string_text.encode("utf-8") + shape.pending
         if not source.has_brackets and self.junk.size:
             logits[self.junk] -= JUNK_BIAS
+        if len(value) >= 2 and shape.values and shape.at_object and shape.string_text in shape.values[-1]:
+            logits[self.closing.get(b"", [])] -= SPAN_REPEAT  # "项目": "100" after "运动员": "100": go on or not
         if not value:
             if source.starts.size:
                 logits[source.starts] += SPAN_START
@@ -433,16 +551,23 @@ class Steerer:
             return
         cont: set[int] = set()
         close: set[int] = set()
+        across: set[int] = set()
         for end in ends:
             chunk = hay[end:end + self.longest]
             if not _CLAUSE_BREAK.match(chunk):  # "Laura Chen, your room": a value rarely runs on past ", "
                 for n in range(1, len(chunk) + 1):
                     cont.update(self.by_piece.get(chunk[:n], ()))
+            else:
+                for n in range(1, len(chunk) + 1):
+                    across.update(self.by_piece.get(chunk[:n], ()))
             for n in range(0, len(chunk) + 1):
                 if _boundary(hay, end + n):
                     close.update(self.closing.get(chunk[:n], ()))
         if cont:
             logits[list(cont)] += SPAN_CONTINUE
+        across -= cont
+        if across:
+            logits[list(across)] -= SPAN_BREAK
         if close:
             logits[list(close)] += SPAN_END
 
@@ -456,7 +581,8 @@ class Steerer:
                 if starts:
                     logits[list(starts)] += NUMBER_CONTINUE
             return
-        candidates = [n for n in source.numbers if n.startswith(written)]
+        # JSON numbers have no thousands separators: "565,000" goes on as 565000, not as 565 and a comma
+        candidates = [n for n in source.numbers if n.startswith(written) and "," not in n]
         if not candidates:
             if sum(c.isdigit() for c in written) >= source.longest:
                 logits[self.digit] -= NUMBER_OVER
@@ -545,6 +671,102 @@ class Steerer:
             boosted |= self._prefix_tokens(rest)
         if boosted:
             logits[list(boosted)] += KEY_BIAS_INSIDE if shape.in_string else KEY_BIAS
+
+
+_TEXT_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*|[\u3400-\u9fff]")
+_MONEY_WORDS = {"price", "cost", "fee", "fare", "rent", "salary", "wage", "pay", "amount", "total", "balance",
+                "budget", "income", "refund", "charge", "deposit", "spent", "spend", "paid", "payment", "subtotal"}
+_MONEY_CJK = re.compile(r"金额|价|费|租金|工资|薪|收入|余额|消费|退款|押金|钱")
+_MONEY_NEAR = re.compile(r"[$€£¥₹]|(?:USD|EUR|GBP|CNY|RMB|JPY|HKD|SGD|AUD|CAD|INR|dollars?|euros?|pounds?|yuan|bucks)\b"
+                         r"|元|块|美元|欧元|英镑|日元", re.I)
+_BREAK = re.compile(r"[,;!?，。；！？、\n]|\.(?!\d)")
+_AMOUNT_OR_WORD = re.compile(r"^[\d,.]+|^\w+")  # the value itself, whose own commas are not a break
+_AMOUNT = re.compile(r"[\d,.]+\s*(?:k|K|m|million|thousand|万|千|百万|亿)?\s*")
+_DATE_WORDS = {"date", "day", "when", "dob", "birthday", "deadline", "due", "dated"}
+_DATE_CJK = re.compile(r"日期|生日|截止")
+_TIME_WORDS = {"time", "duration", "clock", "hour", "lap"}
+_TIME_CJK = re.compile(r"时间|时长|用时|成绩|几点")
+_TIME_AT = re.compile(r"\d{1,2}:\d{2}(?::\d{2})?(?:\.\d+)?"
+                      r"|\d{1,2}(?:\.\d+)?\s?(?:h|hrs?|hours?|min|minutes?|s|sec|seconds?)\b"
+                      r"|\d+(?:\.\d+)?\s?(?:小时|分钟|秒)|\d+秒\d+|\d{1,2}点", re.I)
+_DATE_AT = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月|\d{1,2}月\d{1,2}日|\d{1,2}/\d{1,2}/\d{2,4}"
+                      r"|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? \d{1,2}\b"
+                      r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
+
+
+def _text_words(text: str) -> list[tuple[int, int, str]]:
+    """The words of the input (CJK one character each), with their character offsets, lower case."""
+    return [(m.start(), m.end(), m.group(0).lower()) for m in _TEXT_WORD.finditer(text)]
+
+
+def _word_match(cue: str, word: str) -> float:
+    a, b = cue.rstrip("s") if len(cue) > 3 else cue, word.rstrip("s") if len(word) > 3 else word
+    if a == b:
+        return 1.0
+    common = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common += 1
+    return 0.8 if common >= 4 and common >= 0.6 * min(len(a), len(b)) else 0.0
+
+
+def _affinity(cues: tuple[str, ...], text: str, words: list[tuple[int, int, str]], at: int) -> float:
+    """How strongly the input around character ``at`` names the key whose cue words are ``cues`` (0 to 1)."""
+    lo, hi = at - _CUE_WINDOW, at + _CUE_WINDOW
+    ascii_cues = [c for c in cues if not _CJK.match(c)]
+    cjk_chars = {ch for c in cues if _CJK.match(c) for ch in c}
+    score = 0.0
+    nearest: dict[str, float] = {}
+    first = bisect.bisect_left(words, (lo - 40,))  # no word is longer than 40 characters that matters here
+    for start, end, word in words[first:]:
+        if start > hi:
+            break
+        if end < lo or start == at:  # a value rarely starts with its own label ("Price: 15,900")
+            continue
+        d = at - end if end <= at else max(0, start - at)
+        near = 1.0 / (1.0 + d / CUE_REACH)
+        between = text[end:at] if end <= at else text[at:start]
+        if _BREAK.search(between if end <= at else _AMOUNT_OR_WORD.sub("", between, count=1)):
+            near *= CUE_ACROSS  # "3 bedrooms, 2 bathrooms": the 2 is not the bedrooms'
+        if _CJK.match(word):
+            if word in cjk_chars:
+                nearest[word] = max(nearest.get(word, 0.0), near)
+        elif ascii_cues:
+            score = max(score, near * max(_word_match(c, word) for c in ascii_cues))
+    if cjk_chars:
+        score = max(score, sum(nearest.values()) / len(cjk_chars))
+    if _names_kind(cues, _MONEY_WORDS, _MONEY_CJK) and _money_beside(text, at):
+        score = max(score, 0.8)
+    if _names_kind(cues, _DATE_WORDS, _DATE_CJK) and _DATE_AT.match(text, at):
+        score = max(score, 0.8)
+    if _names_kind(cues, _TIME_WORDS, _TIME_CJK) and _TIME_AT.match(text, at):
+        score = max(score, 0.8)
+    return score
+
+
+def _names_kind(cues: tuple[str, ...], words: set[str], cjk: re.Pattern[str]) -> bool:
+    return any(c.rstrip("s") in words or c in words or bool(cjk.search(c)) for c in cues)
+
+
+def _money_beside(text: str, at: int) -> bool:
+    """A currency sign or word right before ``at`` or right after the amount that starts there."""
+    before = text[max(0, at - 6):at].rstrip()
+    if before and _MONEY_NEAR.search(before[-4:]) and _MONEY_NEAR.search(before[-4:]).end() == len(before[-4:]):
+        return True
+    amount = _AMOUNT.match(text, at)
+    return bool(amount and amount.end() > at and _MONEY_NEAR.match(text, amount.end()))
+
+
+def _value_key(shape: JsonShape) -> str | None:
+    """The key whose value is being started: the object's last key, or the key an array is the value of."""
+    if shape.value_of is not None:
+        return shape.value_of
+    if not shape.stack:
+        return None
+    if shape.stack[-1][0] == ord("{"):
+        return shape.key_text or None
+    return shape.owner
 
 
 def _boundary(hay: bytes, at: int) -> bool:

@@ -175,7 +175,16 @@ def test_a_string_value_is_nudged_to_start_and_go_on_as_a_span_of_the_input() ->
 
 def test_a_span_is_not_pushed_across_a_clause_break() -> None:
     got = grounded('{"guest_name": "Laura Chen', "Dear Ms. Laura Chen, your room")
-    assert got[b'"'] > 0 and b"," not in got  # closing is favoured, going on into ", your" is not
+    assert got[b'"'] > 0 and got[b","] < 0  # closing is favoured, going on into ", your" is disfavoured
+
+
+def test_a_value_is_not_closed_as_a_copy_of_another_value_of_its_object() -> None:
+    src = "男子100米决赛 at 100 Main St"
+    copy = grounded('{"athlete": "100", "event": "100', src)
+    fresh = grounded('{"athlete": "Su", "event": "100', src)
+    assert copy[b'"'] < fresh[b'"'] and copy[b'",'] < fresh[b'",']
+    nested = grounded('{"athlete": "100", "more": {"event": "100', src)  # another object: its own values
+    assert nested[b'"'] == fresh[b'"']
 
 
 def test_a_value_that_left_the_input_behind_is_nudged_to_close_the_longer_it_grows() -> None:
@@ -209,6 +218,8 @@ def test_numbers_follow_the_numbers_of_the_input_and_end_where_they_end() -> Non
     runaway = grounded('{"salary": 85000', src)  # no number of the input is this long
     assert runaway[b"0"] < 0 and runaway[b"}"] > 0
     assert grounded('{"total": 1250', "total 1,250.00")[b"}"] > 0  # thousands separators do not count
+    after_one = grounded('{"total": 1', "total 1,250.00")  # 1,250 goes on as 1250: JSON has no separators
+    assert after_one[b"2"] > 0 and after_one.get(b",", 0) <= 0
 
 
 def test_nothing_is_steered_without_a_plan_or_outside_values() -> None:
