@@ -33,6 +33,7 @@ gains as much as English:
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -377,7 +378,8 @@ class _Source:
     has_brackets: bool
     escaped: str = ""
     places: tuple[tuple[int, int], ...] = ()  # where spans may start: (character, byte) offsets in ``escaped``
-    cue_tables: dict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    cue_tables: dict[tuple[str, bool, int], tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    affinities: dict[tuple[tuple[str, tuple[str, ...]], ...], dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 def _number_forms(text: str) -> tuple[tuple[str, ...], int]:
@@ -461,33 +463,34 @@ class Steerer:
     def _cues(self, shape: JsonShape, logits: np.ndarray, source: _Source, plan: Plan, numbers: bool) -> None:
         """The cues nudge (module doc) where the value of a key starts: a string's first token, or a number's."""
         key = _value_key(shape)
-        if key is None or key not in plan.cues or len(source.escaped) > 6000:
+        if key is None or key not in plan.cues or len(source.escaped) > 4000:  # a long input: too slow to read
             return
-        table = source.cue_tables.get((key, numbers))
+        table_key = (key, numbers, hash(tuple(sorted(plan.cues.items()))))
+        table = source.cue_tables.get(table_key)
         if table is None:
             table = self._cue_table(source, plan, key, numbers)
-            source.cue_tables[(key, numbers)] = table
+            source.cue_tables[table_key] = table
         tokens, bias = table
         if tokens.size:
             logits[tokens] += bias
 
     def _cue_table(self, source: _Source, plan: Plan, key: str, numbers: bool) -> tuple[np.ndarray, np.ndarray]:
         """Token ids and their biases for a value of ``key`` starting at each place of the input."""
-        words = _text_words(source.escaped)
-        others = [k for k in plan.cues if k != key and set(plan.cues[k]) != set(plan.cues[key])]
+        scores = _place_affinities(source, plan)
+        mine_all = scores[key]
+        others = [scores[k] for k in plan.cues if k != key and set(plan.cues[k]) != set(plan.cues[key])]
+        rival_all = np.max(others, axis=0) if others else np.zeros_like(mine_all)
         best: dict[int, float] = {}
-        for char_at, byte_at in source.places:
+        for (char_at, byte_at), mine, rival in zip(source.places, mine_all, rival_all, strict=True):
             if numbers and not source.escaped[char_at].isdigit():
                 continue
-            mine = _affinity(plan.cues[key], source.escaped, words, char_at)
-            rival = max((_affinity(plan.cues[k], source.escaped, words, char_at) for k in others), default=0.0)
             score = (mine if mine >= CUE_MINE else 0.0) - (rival if rival >= CUE_RIVAL else 0.0)
             if abs(score) < 0.05:
                 continue
             chunk = source.text[byte_at:byte_at + self.longest]
             for n in range(1, len(chunk) + 1):
                 for t in self.by_piece.get(chunk[:n], ()):
-                    best[t] = max(best.get(t, -9.0), CUE_BIAS * score)
+                    best[t] = max(best.get(t, -9.0), CUE_BIAS * float(score))
         if not best:
             return np.zeros(0, dtype=np.int64), np.zeros(0)
         ids = np.array(list(best), dtype=np.int64)
@@ -694,11 +697,26 @@ _DATE_AT = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{4}年\d{1,2}月|\d{1,2}
                       r"|\d{1,2} (?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)", re.I)
 
 
+def _place_affinities(source: _Source, plan: Plan) -> dict[str, np.ndarray]:
+    """``_affinity`` of every cue key at every place of ``source``, once per source and set of cues."""
+    cache_key = tuple(sorted(plan.cues.items()))
+    found = source.affinities.get(cache_key)
+    if found is None:
+        text, words = source.escaped, _text_words(source.escaped)
+        keys = [_KeyCues.of(cues) for cues in plan.cues.values()]
+        rows = [_affinity_all(keys, text, words, at) for at, _b in source.places]
+        matrix = np.array(rows).reshape(len(source.places), len(keys))
+        found = {k: matrix[:, i] for i, k in enumerate(plan.cues)}
+        source.affinities[cache_key] = found
+    return found
+
+
 def _text_words(text: str) -> list[tuple[int, int, str]]:
     """The words of the input (CJK one character each), with their character offsets, lower case."""
     return [(m.start(), m.end(), m.group(0).lower()) for m in _TEXT_WORD.finditer(text)]
 
 
+@functools.lru_cache(maxsize=65536)
 def _word_match(cue: str, word: str) -> float:
     a, b = cue.rstrip("s") if len(cue) > 3 else cue, word.rstrip("s") if len(word) > 3 else word
     if a == b:
@@ -711,38 +729,69 @@ def _word_match(cue: str, word: str) -> float:
     return 0.8 if common >= 4 and common >= 0.6 * min(len(a), len(b)) else 0.0
 
 
+@dataclass(frozen=True)
+class _KeyCues:
+    """One key's cue words, split the way ``_affinity_all`` matches them."""
+
+    ascii: tuple[str, ...]
+    cjk: frozenset[str]
+    money: bool
+    date: bool
+    time: bool
+
+    @staticmethod
+    def of(cues: tuple[str, ...]) -> _KeyCues:
+        return _KeyCues(tuple(c for c in cues if not _CJK.match(c)),
+                        frozenset(ch for c in cues if _CJK.match(c) for ch in c),
+                        _names_kind(cues, _MONEY_WORDS, _MONEY_CJK), _names_kind(cues, _DATE_WORDS, _DATE_CJK),
+                        _names_kind(cues, _TIME_WORDS, _TIME_CJK))
+
+
 def _affinity(cues: tuple[str, ...], text: str, words: list[tuple[int, int, str]], at: int) -> float:
     """How strongly the input around character ``at`` names the key whose cue words are ``cues`` (0 to 1)."""
+    return _affinity_all([_KeyCues.of(cues)], text, words, at)[0]
+
+
+def _affinity_all(keys: list[_KeyCues], text: str, words: list[tuple[int, int, str]], at: int) -> list[float]:
+    """``_affinity`` for several keys at one place: the words around it are read once."""
     lo, hi = at - _CUE_WINDOW, at + _CUE_WINDOW
-    ascii_cues = [c for c in cues if not _CJK.match(c)]
-    cjk_chars = {ch for c in cues if _CJK.match(c) for ch in c}
-    score = 0.0
-    nearest: dict[str, float] = {}
-    first = bisect.bisect_left(words, (lo - 40,))  # no word is longer than 40 characters that matters here
-    for start, end, word in words[first:]:
-        if start > hi:
-            break
+    around: list[tuple[str, float]] = []
+    i = bisect.bisect_left(words, (lo - 40,))  # no word that matters here is longer than 40 characters
+    while i < len(words) and words[i][0] <= hi:
+        start, end, word = words[i]
+        i += 1
         if end < lo or start == at:  # a value rarely starts with its own label ("Price: 15,900")
             continue
         d = at - end if end <= at else max(0, start - at)
         near = 1.0 / (1.0 + d / CUE_REACH)
-        between = text[end:at] if end <= at else text[at:start]
-        if _BREAK.search(between if end <= at else _AMOUNT_OR_WORD.sub("", between, count=1)):
+        between = text[end:at] if end <= at else _AMOUNT_OR_WORD.sub("", text[at:start], count=1)
+        if _BREAK.search(between):
             near *= CUE_ACROSS  # "3 bedrooms, 2 bathrooms": the 2 is not the bedrooms'
-        if _CJK.match(word):
-            if word in cjk_chars:
-                nearest[word] = max(nearest.get(word, 0.0), near)
-        elif ascii_cues:
-            score = max(score, near * max(_word_match(c, word) for c in ascii_cues))
-    if cjk_chars:
-        score = max(score, sum(nearest.values()) / len(cjk_chars))
-    if _names_kind(cues, _MONEY_WORDS, _MONEY_CJK) and _money_beside(text, at):
-        score = max(score, 0.8)
-    if _names_kind(cues, _DATE_WORDS, _DATE_CJK) and _DATE_AT.match(text, at):
-        score = max(score, 0.8)
-    if _names_kind(cues, _TIME_WORDS, _TIME_CJK) and _TIME_AT.match(text, at):
-        score = max(score, 0.8)
-    return score
+        around.append((word, near))
+    money = date = time = None
+    scores: list[float] = []
+    for key in keys:
+        score = 0.0
+        nearest: dict[str, float] = {}
+        for word, near in around:
+            if _CJK.match(word):
+                if word in key.cjk:
+                    nearest[word] = max(nearest.get(word, 0.0), near)
+            elif key.ascii and near > score:
+                score = max(score, near * max(_word_match(c, word) for c in key.ascii))
+        if key.cjk:
+            score = max(score, sum(nearest.values()) / len(key.cjk))
+        if key.money:
+            money = _money_beside(text, at) if money is None else money
+            score = max(score, 0.8) if money else score
+        if key.date:
+            date = bool(_DATE_AT.match(text, at)) if date is None else date
+            score = max(score, 0.8) if date else score
+        if key.time:
+            time = bool(_TIME_AT.match(text, at)) if time is None else time
+            score = max(score, 0.8) if time else score
+        scores.append(score)
+    return scores
 
 
 def _names_kind(cues: tuple[str, ...], words: set[str], cjk: re.Pattern[str]) -> bool:
