@@ -35,6 +35,7 @@ log = logging.getLogger("local_engine")
 MAX_BODY_BYTES = 64 * 1024 * 1024
 POLL_S = 0.25  # how often a waiting request checks whether its client is still there
 OCR_TEXT_HEADER_CHARS = 4000
+KEYS_HEADER = "X-Local-Engine-Keys"  # JSON Object mode: the keys the answer was steered towards, a JSON list
 T = TypeVar("T")
 
 
@@ -205,6 +206,8 @@ def _headers(engine: Engine, job: Job, request_id: str) -> dict[str, str]:
         headers["X-Local-Engine-Schema"] = json.dumps("; ".join(job.schema_notes))[1:-1]
     if job.req.mode == "json_schema":
         headers[enforcement.HEADER] = enforcement.header_value(job.unenforced)
+    if job.steered_keys:  # said, so a key the instruction was misread for is not taken as the model's own
+        headers[KEYS_HEADER] = json.dumps(list(job.steered_keys))  # ASCII: json escapes the rest
     if job.ocr_note:
         headers["X-Local-Engine-OCR"] = job.ocr_note
         headers["X-Local-Engine-OCR-Text"] = urllib.parse.quote(job.ocr_text[:OCR_TEXT_HEADER_CHARS])

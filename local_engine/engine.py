@@ -47,6 +47,7 @@ class Job:
     ocr_note: str = ""
     ocr_text: str = ""
     schema_notes: list[str] = field(default_factory=list)
+    steered_keys: tuple[str, ...] = ()  # JSON Object mode: the field names read from the instruction
     unenforced: list[Unenforced] = field(default_factory=list)  # keywords not enforced while decoding
 
 
@@ -160,6 +161,8 @@ class Engine:
         assert self.decoder is not None
         req = job.req
         prompt = prompting.build_prompt(req)
+        if req.mode == "json_object" and prompt.plan is not None:
+            job.steered_keys = prompt.plan.keys
         job.prompt_tokens = self.decoder.tokenize(prompt.text)
         if len(job.prompt_tokens) >= self.decoder.n_ctx - 1:
             where = "input.messages" if req.protocol == "native" else "messages"

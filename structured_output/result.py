@@ -63,6 +63,20 @@ class Usage:
 
 
 @dataclass
+class EngineNotes:
+    """What the local engine did besides running the model, as its response headers say: the keys it
+    steered a JSON Object answer towards (read from the instruction) and the text its OCR read from the
+    images (the model reads no pixels). Empty for any other server."""
+
+    steered_keys: list[str] = field(default_factory=list)
+    ocr_note: str = ""
+    ocr_text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.steered_keys or self.ocr_note or self.ocr_text)
+
+
+@dataclass
 class RunResult:
     """One run, kept whole: the raw response as received and everything derived from it."""
 
@@ -73,6 +87,7 @@ class RunResult:
     usage: Usage = field(default_factory=Usage)
     request_id: str | None = None
     served_by: str = ""  # e.g. the local engine's model header
+    engine: EngineNotes = field(default_factory=EngineNotes)  # what the local engine did beyond the model
     latency_s: float | None = None
     ttft_s: float | None = None
     retries: int = 0

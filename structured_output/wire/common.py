@@ -4,14 +4,20 @@ stream cut short, an answer that is not a chat completion)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+import urllib.parse
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from structured_output.errors import CallError
 from structured_output.request import Request
+from structured_output.result import EngineNotes
 from structured_output.wire import refusal
 
 SERVED_BY_HEADER = "x-local-engine-model"
+KEYS_HEADER = "x-local-engine-keys"  # a JSON list: the keys a JSON Object answer was steered towards
+OCR_NOTE_HEADER = "x-local-engine-ocr"
+OCR_TEXT_HEADER = "x-local-engine-ocr-text"  # percent-encoded: the text OCR read from the images
 
 OnDelta = Callable[[str], None]
 OnRetry = Callable[[int, float, CallError], None]
@@ -28,6 +34,21 @@ def optional_params(req: Request) -> dict[str, Any]:
     if req.max_tokens is not None:
         params["max_tokens"] = req.max_tokens
     return params
+
+
+def engine_notes(headers: Mapping[str, Any]) -> EngineNotes:
+    """What the local engine said it did (its ``X-Local-Engine-*`` headers), read the same on both wires.
+    A header that does not read as documented is left out rather than shown half-read."""
+    h = {str(k).lower(): str(v) for k, v in headers.items()}
+    keys: list[str] = []
+    try:
+        value = json.loads(h.get(KEYS_HEADER, "[]"))
+        if isinstance(value, list):
+            keys = [str(k) for k in value]
+    except ValueError:
+        pass
+    return EngineNotes(steered_keys=keys, ocr_note=h.get(OCR_NOTE_HEADER, ""),
+                       ocr_text=urllib.parse.unquote(h.get(OCR_TEXT_HEADER, "")))
 
 
 # ---------------------------------------------------------------- failures in plain words

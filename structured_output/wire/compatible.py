@@ -23,6 +23,7 @@ from structured_output.wire.common import (
     OnRetry,
     bad_response_error,
     connection_error,
+    engine_notes,
     from_status,
     optional_params,
     stream_cut_error,
@@ -102,6 +103,7 @@ def send(req: Request, endpoint: str, base_url: str, api_key: str, result: RunRe
     try:
         raw = client.chat.completions.with_raw_response.create(**kwargs)
         result.served_by = raw.headers.get(SERVED_BY_HEADER, "")
+        result.engine = engine_notes(raw.headers)
         result.request_id = raw.headers.get("x-request-id") or raw.headers.get("x-dashscope-request-id")
         if req.stream and "event-stream" not in raw.http_response.headers.get("content-type", ""):
             # Not a stream at all (a proxy's HTML page, or a server that ignores `stream`): the SDK would

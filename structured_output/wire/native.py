@@ -19,6 +19,7 @@ from structured_output.wire.common import (
     OnDelta,
     bad_response_error,
     connection_error,
+    engine_notes,
     from_status,
     optional_params,
     stream_cut_error,
@@ -114,6 +115,7 @@ def _fill(response: Any, result: RunResult) -> None:
     result.raw = body
     result.request_id = body.get("request_id")
     result.served_by = headers.get(SERVED_BY_HEADER, "")
+    result.engine = engine_notes(headers)
     _check_status(response, body, headers)
     output = body.get("output")
     if not isinstance(output, dict):
@@ -134,6 +136,7 @@ def _consume_stream(responses: Iterator[Any], acc: StreamAccumulator) -> None:
         acc.chunk(body)
         acc.result.request_id = acc.result.request_id or body.get("request_id")
         acc.result.served_by = acc.result.served_by or headers.get(SERVED_BY_HEADER, "")
+        acc.result.engine = acc.result.engine or engine_notes(headers)
         _check_status(response, body, headers)
         output = body.get("output") or {}
         choice = (output.get("choices") or [{}])[0]
