@@ -128,7 +128,7 @@ def column_view(i: int, outcome: Outcome, diff_note: str) -> None:
     with st.container(height=PARSED_HEIGHT, border=True, key=f"cmp_col{i}_parsed"):
         results.parsed_panel(r)
     with st.container(height=VALIDATION_HEIGHT, border=True, key=f"cmp_col{i}_validation"):
-        results.validation_panel(r, outcome.request)
+        results.validation_panel(r, outcome.request, table_below=False)
     if outcome.request.logprobs:
         with st.container(border=True, key=f"cmp_col{i}_tokens"):
             st.markdown("**Tokens**")

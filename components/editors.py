@@ -57,12 +57,21 @@ def ace_editor(text_key: str, *, language: str = "plain_text", placeholder: str 
     sync(text_key)
     widget_key, seed_key, _ = _keys(text_key)
     value = st_ace(
-        value=st.session_state[seed_key], placeholder=placeholder, language=language, theme="chrome",
+        value=st.session_state[seed_key], placeholder=placeholder, language=language, theme=theme(),
         keybinding="vscode", min_lines=min_lines, max_lines=max_lines, font_size=13, tab_size=2, wrap=wrap,
         show_gutter=True, annotations=annotations or [], auto_update=True, key=widget_key,
     )
     _take(text_key, value)
     return st.session_state[text_key]
+
+
+LIGHT_THEME, DARK_THEME = "chrome", "tomorrow_night"
+
+
+def theme() -> str:
+    """The Ace theme that matches Streamlit's light or dark theme (``st.context.theme``, read each rerun)."""
+    current = getattr(st.context, "theme", None)
+    return DARK_THEME if getattr(current, "type", None) == "dark" else LIGHT_THEME
 
 
 def annotations_for(findings: list[Finding]) -> list[dict[str, Any]]:

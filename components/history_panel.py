@@ -13,7 +13,7 @@ from structured_output.runs.history import History, HistoryEntry
 def _reopen(entry_id: int) -> None:
     entry = state.history().get(entry_id)
     if entry is not None:
-        state.load_request(entry.request)
+        state.load_request(entry.request, origin=f"run #{entry.id}")
         st.session_state[state.CURRENT] = entry_id
 
 
@@ -32,12 +32,21 @@ def _pick(label: str, key: str, h: History, default_index: int) -> HistoryEntry:
     return entry
 
 
+def _clear() -> None:
+    state.clear_saved()
+
+
 def history_panel() -> None:
     h = state.history()
+    if h.store_error:
+        st.warning(f"Runs are kept for this session only: {h.store_error}", icon=":material/database:")
     if not len(h):
-        st.caption("Every run of this session is listed here, to reopen or compare.")
+        st.caption("Every run is listed here, to reopen or compare. Runs and the editors are kept on this "
+                   "machine (SQLite in your data folder, never the API key) and come back after a reload.")
         return
-    st.dataframe(pd.DataFrame(h.rows()), hide_index=True, width="stretch", height=min(38 + 35 * len(h), 250))
+    table = pd.DataFrame(h.rows())
+    table = table.astype(object).where(table.notna(), "–")  # a failed run has no tokens: a dash, not "None"
+    st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(h), 250))
     col1, col2, col3 = st.columns([4, 2, 2], vertical_alignment="bottom")
     with col1:
         entry = _pick("Run", state.HISTORY_PICK, h, 0)
@@ -46,6 +55,10 @@ def history_panel() -> None:
                 help="Load this run's model, mode, prompts, schema, images and parameters back into the editors.")
     col3.button("Show its result", key="run.show", on_click=_show, args=(entry.id,), icon=":material/visibility:",
                 width="stretch")
+    where = f" ({h.store.path})" if h.store is not None else ""
+    st.button("Clear the history", key=state.HISTORY_CLEAR, on_click=_clear, icon=":material/delete_sweep:",
+              type="tertiary", help=f"Delete every kept run and the kept editors from this machine{where}. "
+                                    "The editors on the page stay as they are.")
     if len(h) >= 2:
         with st.expander("Compare two runs", icon=":material/compare_arrows:"):
             compare_runs(h)

@@ -156,12 +156,43 @@ def _open_endpoint(preset: Preset) -> str:
 
 def _open(preset: Preset) -> None:
     """Button callback: every field of the preset into the playground's state (before its widgets exist)."""
-    state.load_request(preset_to_request(preset, endpoint=_open_endpoint(preset)))
+    req = preset_to_request(preset, endpoint=_open_endpoint(preset))
+    named = f" ({req.schema_name})" if req.schema_text.strip() and req.schema_name else ""
+    state.load_request(req, origin=f"the preset “{preset.title}”{named}")
     views = st.session_state[state.PRESETS_RUNS].get(uid(preset)) or []
     first = views[0].entry if views else None
     # The playground's result panels show this preset's last run here, or nothing: never a result of
     # some other request under the preset's prompts.
     st.session_state[state.CURRENT] = first.id if first is not None else None
+
+
+def _ask_or_open(preset: Preset) -> None:
+    """Open at once over an untouched playground; over edits of the user's own, ask first."""
+    if state.unsaved_edits():
+        st.session_state[state.PRESETS_CONFIRM_OPEN] = uid(preset)
+    else:
+        _open(preset)
+
+
+def _cancel_open() -> None:
+    st.session_state[state.PRESETS_CONFIRM_OPEN] = None
+
+
+@st.dialog("Replace your edits?", on_dismiss=_cancel_open)
+def confirm_open(preset: Preset) -> None:
+    """The playground holds prompts or a schema the user changed: opening would replace them."""
+    st.markdown(f"The playground's editors hold your own edits. Opening **{md_escape(preset.title)}** replaces "
+                "the model, mode, prompts, schema, images and parameters.")
+    st.caption("Tip: *Save · export · import* keeps the playground as a preset of your own first.")
+    col_yes, col_no = st.columns(2)
+    if col_yes.button("Replace and open", type="primary", icon=":material/open_in_new:", width="stretch",
+                      key=state.preset_key("open_confirm", uid(preset))):
+        _cancel_open()
+        _open(preset)
+        st.switch_page(PLAYGROUND_PAGE)
+    if col_no.button("Keep my edits", width="stretch", key=state.preset_key("open_cancel", uid(preset))):
+        _cancel_open()
+        st.rerun()
 
 
 def delete_button(preset: Preset) -> None:
@@ -218,7 +249,7 @@ def form_body(preset: Preset, *, head: bool) -> None:
         if preset.form is not None and preset.form.note:
             st.caption(md_escape(preset.form.note))
     with col_buttons:
-        opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_open,
+        opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_ask_or_open,
                            args=(preset,), icon=":material/open_in_new:", width="stretch",
                            help="Load model, mode, prompts, schema, images and parameters into the playground "
                                 "and go there.")
@@ -228,7 +259,9 @@ def form_body(preset: Preset, *, head: bool) -> None:
                              "result beside the documented one.")
         if preset.origin == "user" and head:
             delete_button(preset)
-    if opened:
+    if st.session_state.get(state.PRESETS_CONFIRM_OPEN) == key:
+        confirm_open(preset)
+    elif opened:
         st.switch_page(PLAYGROUND_PAGE)
     if preset.followups:
         st.checkbox("Also run the repair step when step 1 already parses",

@@ -14,7 +14,8 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import connection, state, token_view
+from components import connection, engine_notes, state, token_view
+from structured_output.clients import NOT_CHOSEN
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
 from structured_output.local import EngineStatus
@@ -24,7 +25,7 @@ from structured_output.result import RunResult
 from structured_output.runs.history import HistoryEntry
 from structured_output.runs.service import Run, RunService, RunWatcher
 
-PANEL_HEIGHT = 430
+LAYOUTS = {"side": "Side by side", "tabs": "Tabs"}
 STREAM_REFRESH_S = 0.05  # at most 20 screen updates a second, however fast the tokens come
 
 
@@ -49,6 +50,9 @@ class PageWatcher(RunWatcher):
         self._notes: Any = None
         self._parts: list[str] = []
         self._last_paint = 0.0
+        self._started = 0.0
+        self._stage: Any = None
+        self._stage_line: Any = None
 
     def engine_waiting(self, status: EngineStatus) -> None:
         if self._box is None:
@@ -65,14 +69,26 @@ class PageWatcher(RunWatcher):
 
     @contextlib.contextmanager
     def running(self, req: Request) -> Iterator[None]:
-        self._out = st.empty()
-        self._notes = st.empty()
-        try:
-            with st.spinner(self.spinner, show_time=True):
-                yield
-        finally:
-            self._out.empty()
-            self._notes.empty()
+        """The stages of the call in a status box: sent (and, for images on the local engine, read by OCR
+        first), then decoding with the tokens so far, so a 30 s run is never a bare spinner."""
+        self._started = time.monotonic()
+        self._stage = st.status(self.spinner, expanded=self.live)
+        first = ("Sent; waiting for the first token" +
+                 (" (the local engine reads the images by OCR and builds the prompt first)"
+                  if req.endpoint == "local" and (req.images or req.video is not None) else "") + "…")
+        with self._stage:
+            self._stage_line = st.empty()
+            self._stage_line.caption(first if req.stream else
+                                     "Sent without streaming: the whole answer comes at the end.")
+            self._out = st.empty()
+            self._notes = st.empty()
+            try:
+                with st.spinner("Running…", show_time=True):
+                    yield
+            finally:
+                self._out.empty()
+                self._notes.empty()
+        self._stage.empty()
 
     def delta(self, text: str) -> None:
         if not self.live or self._out is None:
@@ -81,6 +97,9 @@ class PageWatcher(RunWatcher):
         now = time.monotonic()
         if now - self._last_paint >= STREAM_REFRESH_S:
             self._out.code("".join(self._parts), language=None, wrap_lines=True)
+            took = now - self._started
+            self._stage_line.caption(f"Decoding: {len(self._parts)} pieces so far (about a token each on the "
+                                     f"local engine) · {took:.0f} s")
             self._last_paint = now
 
     def retry(self, attempt: int, delay_s: float, err: CallError) -> None:
@@ -125,13 +144,19 @@ def error_box(err: CallError) -> None:
 
 
 def raw_panel(result: RunResult) -> None:
-    st.markdown("**Raw response**")
-    what = f"{len(result.raw)} stream chunks, as received" if isinstance(result.raw, list) else "as received"
+    """The answer's exact text first (what the code will read), the raw response under it, collapsed."""
+    st.markdown("**Output**")
     rid = f" · request id `{result.request_id}`" if result.request_id and "`" not in result.request_id else ""
-    st.caption(what + rid)
+    if result.content is None:
+        st.caption("No answer text." + rid)
+    else:
+        st.caption(f"The answer's text exactly as received ({len(result.content)} characters){rid}")
+        st.code(result.content or " ", language=None, wrap_lines=True)
+    what = f"{len(result.raw)} stream chunks, as received" if isinstance(result.raw, list) else "as received"
     if result.raw is None:
         st.caption("Nothing was received.")
-    else:
+        return
+    with st.expander(f"Raw response: {what}", icon=":material/data_array:"):
         st.code(pretty_raw(result.raw), language="json", wrap_lines=True)
 
 
@@ -170,7 +195,7 @@ def output_notes(result: RunResult) -> None:
         st.caption(f":orange[:material/info:] {md_escape(note.text)}")
 
 
-def validation_panel(result: RunResult, request: Request) -> None:
+def validation_panel(result: RunResult, request: Request, *, table_below: bool = True) -> None:
     st.markdown("**Validation**")
     v = result.validation
     if v is None:
@@ -185,6 +210,9 @@ def validation_panel(result: RunResult, request: Request) -> None:
             st.info("No schema in the editor, so nothing to validate against. In JSON Object mode, paste the "
                     "schema you expect: the reference advises validating the output before using it.",
                     icon=":material/rule:")
+        elif v.note == NOT_CHOSEN:
+            st.info(md_escape(v.note) + " Pick *the editor's schema* above Run to check it.",
+                    icon=":material/rule:")
         else:
             st.warning(md_escape(v.note), icon=":material/rule:")
         return
@@ -195,10 +223,17 @@ def validation_panel(result: RunResult, request: Request) -> None:
         return
     n = len(v.errors)
     st.error(f"**{n} validation error{'s' if n != 1 else ''}**", icon=":material/rule:")
-    st.caption(f"jsonschema with format checks; schema {sent}. The full table is below the panels.")
+    st.caption(f"jsonschema with format checks; schema {sent}."
+               + (" The full table is below the panels." if table_below else ""))
     for row in v.errors:
         st.markdown(f"**{md_escape(row.path)}** {md_escape(row.message)}  \n"
-                    f":gray[:small[{md_escape(row.keyword)} · {md_escape(row.schema_path)}]]")
+                    f":gray[:small[{md_escape(where_in_schema(row.keyword, row.schema_path))}]]")
+
+
+def where_in_schema(keyword: str, schema_path: str) -> str:
+    """``keyword · schema path``, the keyword once when the path is only that keyword (at the root)."""
+    return schema_path if schema_path == keyword or schema_path.endswith("/" + keyword) else \
+        f"{keyword} · {schema_path}"
 
 
 def validation_table(result: RunResult) -> None:
@@ -215,6 +250,12 @@ def validation_table(result: RunResult) -> None:
 def facts_line(result: RunResult) -> None:
     """Usage, latency, TTFT, finish reason, served-by and retries in one row under the panels."""
     st.markdown(" &nbsp;·&nbsp; ".join(f":gray[{label}] **{md_escape(value)}**" for label, value in run_facts(result)))
+
+
+def layout_toggle() -> None:
+    """Side by side (the lesson: raw, parsed and validation at a glance) or tabs (long answers)."""
+    st.segmented_control("Panels", list(LAYOUTS), key=state.RESULT_LAYOUT, format_func=LAYOUTS.get,
+                         label_visibility="collapsed", width="content")
 
 
 def result_view(entry: HistoryEntry, key: str = "result") -> None:
@@ -238,12 +279,19 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
         st.warning("**The output was cut off** (finish reason `length`): the token limit ended it before the "
                    "JSON closed. The reference's *Going live* advice: leave `max_tokens` unset with structured "
                    "output.", icon=":material/content_cut:")
-    col_raw, col_parsed, col_valid = st.columns([5, 4, 4])  # raw JSON needs the width most
-    with col_raw, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_raw"):
+    engine_notes.engine_notes(r, key)
+    # No fixed-height boxes: a scroll box inside the page's scroll hides half a tree. Side by side, or one
+    # panel a tab at full width when the answer is long.
+    if st.session_state.get(state.RESULT_LAYOUT, "side") == "tabs":
+        tab_out, tab_parsed, tab_valid = st.tabs(["Output", "Parsed result", "Validation"])
+        places = (tab_out, tab_parsed, tab_valid)
+    else:
+        places = tuple(st.columns([4, 4, 4]))
+    with places[0], st.container(border=True, key=f"{key}_raw"):
         raw_panel(r)
-    with col_parsed, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_parsed"):
+    with places[1], st.container(border=True, key=f"{key}_parsed"):
         parsed_panel(r)
-    with col_valid, st.container(height=PANEL_HEIGHT, border=True, key=f"{key}_validation"):
+    with places[2], st.container(border=True, key=f"{key}_validation"):
         validation_panel(r, entry.request)
     facts_line(r)
     if entry.request.logprobs:

@@ -12,7 +12,9 @@ One place for the keys so pages never spell them twice, and so tests can set wha
 
 from __future__ import annotations
 
+import json
 import os
+from dataclasses import asdict
 from typing import Any
 
 import streamlit as st
@@ -20,6 +22,8 @@ import streamlit as st
 from structured_output.catalog import load_catalog
 from structured_output.request import ImageInput, Request
 from structured_output.runs.history import History
+from structured_output.runs.store import RunStore, StoreError
+from structured_output.schema_origin import SchemaOrigin, validate_by_default
 from structured_output.servers import load_recent_urls
 
 # ---------------------------------------------------------------- sidebar: where requests go
@@ -64,14 +68,20 @@ THINKING = "req.thinking"  # "default" | "on" | "off"
 STREAM = "req.stream"
 LOGPROBS = "req.logprobs"  # the token view: ask for token log probabilities
 EDITOR_VERSION = "req.editor_version"  # bumped when text is loaded from outside: remounts the editors
+SCHEMA_ORIGIN = "req.schema_origin"  # schema_origin.SchemaOrigin: what the editors were last loaded with
+VALIDATE_PICK = "req.validate_pick"  # (choice, default when picked) or None: the user's "validate against"
+VALIDATE_RADIO = "req.validate_radio"  # the "validate against" radio ("none" | "schema")
+SCHEMA_NAME_FOLLOWED = "req.schema_name_followed"  # the schema name last given by following the schema
 
 # ---------------------------------------------------------------- runs
 HISTORY = "run.history"  # structured_output.runs.history.History
 CURRENT = "run.current"  # id of the history entry the result panels show
 HISTORY_PICK = "run.history_pick"
+HISTORY_CLEAR = "run.history_clear"
 COMPARE_A = "run.compare_a"
 COMPARE_B = "run.compare_b"
 RUN_BUTTON = "run.button"
+RESULT_LAYOUT = "run.result_layout"  # "side" | "tabs": the result panels side by side or one a tab
 
 # ---------------------------------------------------------------- compare page
 CMP_ACROSS = "cmp.across"  # "modes" | "targets"
@@ -124,6 +134,7 @@ PRESETS_SAVE_DESCRIPTION = "presets.save_description"
 PRESETS_SAVE_BUTTON = "presets.save"
 PRESETS_EXPORT_PICK = "presets.export_pick"  # preset uids to download as one file
 PRESETS_IMPORT_VERSION = "presets.import_version"  # bumped to clear the uploader once its files are read
+PRESETS_CONFIRM_OPEN = "presets.confirm_open"  # uid of the preset whose "Open" waits for "replace your edits?"
 PRESETS_NOTICES = "presets.notices"  # list[tuple[level, text]]: what the last save, import or delete did
 
 
@@ -171,7 +182,10 @@ def defaults() -> dict[str, Any]:
         VIDEO_UPLOADER_VERSION: 0,
         SET_TEMPERATURE: False, TEMPERATURE: 0.7, SET_MAX_TOKENS: False, MAX_TOKENS: 64,
         THINKING: "default", STREAM: True, LOGPROBS: False, EDITOR_VERSION: 0,
-        HISTORY: History(), CURRENT: None,
+        SCHEMA_ORIGIN: SchemaOrigin("the getting-started example (user_info)", DEFAULT_SCHEMA, "user_info",
+                                    DEFAULT_SYSTEM_PROMPT, DEFAULT_USER_TEXT),
+        VALIDATE_PICK: None, SCHEMA_NAME_FOLLOWED: "",
+        CURRENT: None, RESULT_LAYOUT: "side",
         PRESETS_SEARCH: "", PRESETS_MODE: "all", PRESETS_SECTION: "all", PRESETS_RUNS: {}, PRESETS_SAVE_TITLE: "",
         PRESETS_SAVE_DESCRIPTION: "", PRESETS_EXPORT_PICK: [], PRESETS_IMPORT_VERSION: 0, PRESETS_NOTICES: [],
         CMP_ACROSS: "modes", CMP_MODES: ["none", "json_object", "json_schema"], CMP_N_TARGETS: 2, CMP_RESULTS: [],
@@ -190,6 +204,79 @@ def init_defaults() -> None:
             ss[key] = value
     if RECENT_URLS not in ss:  # read once a session: the file carries the list across restarts
         ss[RECENT_URLS] = load_recent_urls()
+    if HISTORY not in ss:  # read once a session: the SQLite file carries runs and editors across reloads
+        store = RunStore()
+        ss[HISTORY] = History.from_store(store)
+        restore_draft(store)
+
+
+DRAFT = "playground"  # the name the editors' last state is kept under in the store
+DRAFT_SAVED = "req.draft_saved"  # the JSON last written, so an unchanged rerun writes nothing
+
+
+def _draft() -> dict[str, Any]:
+    """What reopening the page should bring back: the request without images or video (kept out of the
+    file: large, and easy to add again), where the schema came from, and the user's validation pick."""
+    ss = st.session_state
+    d = current_request().to_dict()
+    d.pop("images", None)
+    d.pop("video", None)
+    origin = ss[SCHEMA_ORIGIN]
+    return {"request": d, "origin": asdict(origin) if origin is not None else None,
+            "validate_pick": list(ss[VALIDATE_PICK]) if ss[VALIDATE_PICK] else None}
+
+
+def save_draft() -> None:
+    """Keep the editors on disk when they changed (called by the playground after its widgets)."""
+    ss = st.session_state
+    history = ss[HISTORY]
+    if history.store is None:
+        return
+    draft = _draft()
+    text = json.dumps(draft, sort_keys=True)
+    if ss.get(DRAFT_SAVED) == text:
+        return
+    try:
+        history.store.save_draft(DRAFT, draft)
+    except StoreError as e:
+        history.store, history.store_error = None, str(e)
+        return
+    ss[DRAFT_SAVED] = text
+
+
+def restore_draft(store: RunStore) -> None:
+    """At a session's start: the editors as the last session left them (if the file has them)."""
+    ss = st.session_state
+    try:
+        draft = store.draft(DRAFT)
+    except StoreError:
+        return  # History.from_store said why already
+    if not draft or not isinstance(draft.get("request"), dict):
+        return
+    try:
+        req = Request.from_dict(draft["request"])
+        origin = SchemaOrigin(**draft["origin"]) if draft.get("origin") else None
+    except (TypeError, ValueError):
+        return  # a draft of another version: start from the example
+    load_request(req)
+    ss[SCHEMA_ORIGIN] = origin
+    pick = draft.get("validate_pick")
+    ss[VALIDATE_PICK] = tuple(pick) if isinstance(pick, list) and len(pick) == 2 else None
+    ss[DRAFT_SAVED] = json.dumps(draft, sort_keys=True)
+
+
+def clear_saved() -> None:
+    """Forget the runs and the kept editors, on disk and in this session (the editors stay as they are)."""
+    ss = st.session_state
+    history = ss[HISTORY]
+    history.clear()
+    if history.store is not None:
+        try:
+            history.store.clear_drafts()
+        except StoreError as e:
+            history.store_error = str(e)
+    ss[CURRENT] = None
+    ss.pop(DRAFT_SAVED, None)
 
 
 # ---------------------------------------------------------------- keys
@@ -272,13 +359,40 @@ def current_request() -> Request:
         stream=bool(ss[STREAM]),
         custom_base_url=ss[CUSTOM_URL].strip(),
         logprobs=bool(ss[LOGPROBS]),
+        validate_schema=validate_choice() == "schema",
     )
 
 
-def load_request(req: Request) -> None:
-    """Put every field of ``req`` into the state and remount the editors so they show the new text."""
+def validate_default() -> str:
+    """``"schema"`` or ``"none"``: what "validate against" is when the user has not picked (see
+    ``schema_origin``: off once the prompts no longer belong to the schema's example)."""
+    ss = st.session_state
+    on = validate_by_default(ss[SCHEMA_ORIGIN], ss[SYSTEM_PROMPT], ss[USER_TEXT], ss[SCHEMA_TEXT])
+    return "schema" if on else "none"
+
+
+def validate_choice() -> str:
+    """The user's pick while the situation it was made in holds (the default it overrode is still the
+    default), else the default: new prompts over an example's schema turn validation off again."""
+    ss = st.session_state
+    default = validate_default()
+    pick = ss.get(VALIDATE_PICK)
+    if pick is not None and pick[1] == default:
+        return str(pick[0])
+    return default
+
+
+def load_request(req: Request, origin: str = "") -> None:
+    """Put every field of ``req`` into the state and remount the editors so they show the new text.
+
+    ``origin`` says where it comes from ("the preset “…”"): the schema's origin, shown beside "validate
+    against"."""
     ss = st.session_state
     init_defaults()
+    ss[SCHEMA_ORIGIN] = SchemaOrigin(origin or "a run of the history", req.schema_text, req.schema_name,
+                                     req.system_prompt, req.user_text)
+    ss[VALIDATE_PICK] = None
+    ss[SCHEMA_NAME_FOLLOWED] = ""
     ss[ENDPOINT] = req.endpoint
     ss[PROTOCOL] = req.protocol
     if req.endpoint == "custom":
@@ -306,6 +420,9 @@ def load_request(req: Request) -> None:
     ss[THINKING] = {None: "default", True: "on", False: "off"}[req.enable_thinking]
     ss[STREAM] = req.stream
     ss[LOGPROBS] = req.logprobs
+    chosen = "schema" if req.validate_schema else "none"
+    if req.mode != "json_schema" and chosen != validate_default():  # a run reopened as it was made
+        ss[VALIDATE_PICK] = (chosen, validate_default())
     ss[EDITOR_VERSION] = ss[EDITOR_VERSION] + 1
 
 
@@ -329,6 +446,15 @@ def mirror_out(local_key: str, shared_key: str) -> None:
     if local_key in ss:
         ss[shared_key] = ss[local_key]
         ss[f"{local_key}.__synced"] = ss[local_key]
+
+
+def unsaved_edits() -> bool:
+    """The editors hold text the user changed since they were last loaded (example, preset or run)."""
+    ss = st.session_state
+    origin = ss[SCHEMA_ORIGIN]
+    if origin is None:
+        return True
+    return origin.schema_edited(ss[SCHEMA_TEXT]) or not origin.prompts_belong(ss[SYSTEM_PROMPT], ss[USER_TEXT])
 
 
 def history() -> History:

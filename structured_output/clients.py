@@ -53,6 +53,10 @@ def resolve_target(req: Request, api_key: str | None) -> Target:
     return Target(req.endpoint, req.protocol, base, key)
 
 
+NOT_CHOSEN = ("Not checked: you chose to validate against nothing (the schema in the editor is not sent in "
+              "this mode).")
+
+
 def run(req: Request, api_key: str | None = None, *, on_delta: OnDelta | None = None,
         on_retry: OnRetry | None = None, timeout: float = DEFAULT_TIMEOUT_S,
         max_retries: int = DEFAULT_RETRIES) -> RunResult:
@@ -73,7 +77,10 @@ def run(req: Request, api_key: str | None = None, *, on_delta: OnDelta | None = 
         e.__context__ = e.__cause__ = e.__traceback__ = None
         result.error = e
     result.latency_s = time.perf_counter() - started
-    return finish(result, req.schema())
+    finish(result, req.validation_schema())
+    if result.validation is not None and req.validation_schema() is None and req.schema() is not None:
+        result.validation.note = NOT_CHOSEN
+    return result
 
 
 # ---------------------------------------------------------------- retries

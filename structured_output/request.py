@@ -91,6 +91,13 @@ class Request:
     stream: bool = False
     custom_base_url: str = ""
     logprobs: bool = False  # the token view: ask for token log probabilities (sent only when on)
+    # JSON Object and plain mode: check the answer against the editor's schema (never sent in those modes).
+    # JSON Schema mode always checks against the schema it sent.
+    validate_schema: bool = True
+
+    def validation_schema(self) -> dict[str, Any] | None:
+        """The schema the answer is checked against: the sent one, or the editor's when the user chose it."""
+        return self.schema() if self.mode == "json_schema" or self.validate_schema else None
 
     def schema(self) -> dict[str, Any] | None:
         """The parsed schema, or None when it is empty or not JSON (``lint`` says why)."""

@@ -35,6 +35,13 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["SOP_RECENT_URLS_FILE"] = str(Path(tempfile.mkdtemp(prefix="sop-test-")) / "recent_urls.json")
 
 
+@pytest.fixture(autouse=True)
+def own_history_db(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test keeps runs and editors in a SQLite file of its own (AppTest sessions read it at start),
+    never in the user's data folder."""
+    monkeypatch.setenv("SOP_HISTORY_DB", str(tmp_path_factory.mktemp("history") / "playground.sqlite3"))
+
+
 @pytest.fixture(scope="session")
 def local_engine_url(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[str]:
     """Base URL of a ready local engine, e.g. ``http://127.0.0.1:40123`` (no trailing slash).

@@ -62,7 +62,11 @@ def start_server(cmd: Sequence[str], health_url: str, log_path: Path, *, what: s
 
 
 def start_app(log_path: Path, *, env: dict[str, str], timeout_s: float = 90) -> tuple[subprocess.Popen[bytes], str]:
-    """``streamlit run app.py`` on a free loopback port with ``env``; (process, url)."""
+    """``streamlit run app.py`` on a free loopback port with ``env``; (process, url).
+
+    Its kept runs and editors go to a SQLite file of its own beside ``log_path`` (unless ``env`` names one),
+    never to the user's data folder, so each app starts from the example."""
+    env = {"SOP_HISTORY_DB": str(log_path.parent / "playground.sqlite3"), **env}
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     proc = start_server([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",

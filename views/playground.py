@@ -15,16 +15,22 @@ from components import (
     params,
     picker,
     results,
+    run_bar,
     state,
+    validation_choice,
     video_input,
 )
 from structured_output.catalog import load_catalog
 from structured_output.display import md_escape
 from structured_output.lint import lint
+from structured_output.request import MODE_LABELS
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:
     editors.sync(text_key)  # lint below must see what was just typed
+
+validation_choice.follow_schema_name()  # before the schema name widget: the name follows the schema
+run_bar.install()
 
 st.markdown("### :material/data_object: Structured output playground")
 
@@ -38,16 +44,15 @@ col_prompts, col_schema = st.columns(2, gap="large")
 with col_prompts:
     st.markdown("**System prompt**")
     editors.ace_editor(state.SYSTEM_PROMPT, placeholder="Instructions for the model, e.g. …return it in JSON format.",
-                       min_lines=3, max_lines=10)
+                       min_lines=3, max_lines=8)
     st.markdown("**User message**")
-    editors.ace_editor(state.USER_TEXT, placeholder="The text the model works on.", min_lines=4, max_lines=12)
+    editors.ace_editor(state.USER_TEXT, placeholder="The text the model works on.", min_lines=4, max_lines=10)
 with col_schema:
     st.markdown("**JSON Schema**")
-    st.caption("Sent as `response_format` in JSON Schema mode. In the other modes it is not sent: the output "
-               "is validated against it, as the reference's *Going live* section advises.")
     schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode, ss[state.STRICT])
-    editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=22,
+    editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=16,
                        annotations=editors.annotations_for(schema_lint))
+    validation_choice.validate_against(mode)
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
     keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
 keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
@@ -64,19 +69,24 @@ with col_params, st.container(border=True):
     params.parameters(model, mode)
 
 request = state.current_request()
+state.save_draft()  # the editors survive a reload and a restart
 found = lint(request)
 findings.findings_list(findings.not_about_the_schema(found))
 connection.server_mode_note(request.mode)
 blocking = [f for f in found if f.blocking]
 
-col_run, col_why = st.columns([1, 5], vertical_alignment="center")
-clicked = col_run.button("Run", type="primary", icon=":material/play_arrow:", key=state.RUN_BUTTON,
-                         disabled=bool(blocking), width="stretch")
-if blocking:
-    col_why.caption(f":red[Run is disabled:] {md_escape(blocking[0].message)}")
-else:
-    endpoint = load_catalog().endpoint(request.endpoint)
-    col_why.caption(f"{md_escape(request.model)} · {endpoint.label} · {request.protocol}")
+with run_bar.bar():
+    col_run, col_why = st.columns([1, 5], vertical_alignment="center")
+    clicked = col_run.button("Run", type="primary", icon=":material/play_arrow:", key=state.RUN_BUTTON,
+                             disabled=bool(blocking), width="stretch", help=run_bar.SHORTCUT_HINT)
+    if blocking:
+        col_why.caption(f":red[Run is disabled:] {md_escape(blocking[0].message)}")
+    else:
+        endpoint = load_catalog().endpoint(request.endpoint)
+        checked = ("validated against the sent schema" if request.mode == "json_schema" else
+                   "validated against the editor's schema" if request.validate_schema else "not validated")
+        col_why.caption(f"{md_escape(request.model)} · {endpoint.label} · {request.protocol} · "
+                        f"{MODE_LABELS[request.mode]} · {checked} · :gray[{run_bar.SHORTCUT_HINT}]")
 
 with st.expander("Code for this request", icon=":material/code:"):
     code_export.code_export(request)
@@ -89,9 +99,15 @@ if clicked:
 
 current = state.history().get(ss[state.CURRENT])
 if current is not None:
-    st.markdown("#### Result")
+    run_bar.result_anchor()
+    col_head, col_layout = st.columns([3, 1], vertical_alignment="bottom")
+    col_head.markdown("#### Result")
+    with col_layout:
+        results.layout_toggle()
     keyword_table.unenforced_notice(current.result)
     results.result_view(current)
+    if clicked:
+        run_bar.bring_into_view(current.id)
 
 st.markdown("#### History")
 history_panel.history_panel()

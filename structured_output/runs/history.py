@@ -1,8 +1,9 @@
 """The session's runs: what was asked, what came back, and when, so any run can be reopened or compared.
 
-Kept in the browser session's memory only. Nothing here ever holds an API key: ``Request`` has no
-key field, and ``scrub_secret`` removes the key from anything a server echoed back before a result
-is stored.
+Kept in the session's memory and, given a ``RunStore``, in the SQLite file of the user's data folder, so
+a reload or a restart starts from the runs kept there. Nothing here ever holds an API key: ``Request``
+has no key field, and ``scrub_secret`` removes the key from anything a server echoed back before a
+result is stored (the service scrubs before it records).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from structured_output.request import MODE_LABELS, Request
 from structured_output.result import RunResult
+from structured_output.runs.store import RunStore, StoreError
 
 DEFAULT_LIMIT = 50  # a session that runs all afternoon must not grow without bound (images are kept)
 REDACTED = "[redacted key]"
@@ -62,18 +64,48 @@ class HistoryEntry:
 
 @dataclass
 class History:
-    """Runs newest first, at most ``limit`` of them."""
+    """Runs newest first, at most ``limit`` of them; with a ``store``, also kept on disk (ids are the
+    store's, so a run keeps its number across restarts)."""
 
     limit: int = DEFAULT_LIMIT
     entries: list[HistoryEntry] = field(default_factory=list)
     next_id: int = 1
+    store: RunStore | None = None
+    store_error: str = ""  # why the file could not be used: the page says so, the runs stay in memory
+
+    @classmethod
+    def from_store(cls, store: RunStore, limit: int = DEFAULT_LIMIT) -> History:
+        h = cls(limit=limit, store=store)
+        try:
+            h.entries = [HistoryEntry(i, at, req, res) for i, at, req, res in store.runs(limit)]
+        except StoreError as e:
+            h.store, h.store_error = None, str(e)
+        h.next_id = max((e.id for e in h.entries), default=0) + 1
+        return h
 
     def add(self, request: Request, result: RunResult, at: datetime | None = None) -> HistoryEntry:
-        entry = HistoryEntry(self.next_id, at or datetime.now(), copy.deepcopy(request), result)
-        self.next_id += 1
+        at = at or datetime.now()
+        entry_id = self.next_id
+        if self.store is not None:
+            try:
+                entry_id = self.store.add_run(at, request, result)
+                self.store.trim(self.limit)
+            except StoreError as e:
+                self.store, self.store_error = None, str(e)
+        entry = HistoryEntry(entry_id, at, copy.deepcopy(request), result)
+        self.next_id = max(self.next_id, entry_id) + 1
         self.entries.insert(0, entry)
         del self.entries[self.limit:]
         return entry
+
+    def clear(self) -> None:
+        """Forget every run, in memory and on disk."""
+        if self.store is not None:
+            try:
+                self.store.clear_runs()
+            except StoreError as e:
+                self.store_error = str(e)
+        self.entries.clear()
 
     def get(self, entry_id: int | None) -> HistoryEntry | None:
         return next((e for e in self.entries if e.id == entry_id), None)

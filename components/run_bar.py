@@ -1,0 +1,97 @@
+"""Run within reach: a bar that sticks to the bottom of the window while the editors are on screen (so
+Run and the line saying what will be sent never need a scroll; the element wrapping the bar is the one
+made sticky, as Streamlit wraps each block in a box of its own height), Ctrl/Cmd+Enter from any editor, and
+the result brought into view after a run.
+
+The Ace editors live in iframes, whose key presses never reach the page: the script hooks each
+frame's window too (they are served from the app's own origin). Before clicking Run it blurs the
+editor and waits a moment, so the text typed last is sent with the click.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+BAR_KEY = "run_bar"
+RESULT_ANCHOR = "result_anchor"
+SHORTCUT_HINT = "Ctrl+Enter (⌘+Enter) runs from any editor"
+
+_CSS = """<style>
+div:has(> .st-key-%(bar)s) {position: sticky; bottom: 0; z-index: 50;}
+.st-key-%(bar)s {background: %(bg)s; padding: .45rem 0 .35rem 0; border-top: 1px solid %(line)s;}
+[data-testid="stAppDeployButton"] {display: none;}
+</style>"""
+
+_KEYS_JS = """<script>
+(function () {
+  const top = window;
+  function runButton() {
+    return top.document.querySelector('.st-key-%(bar)s button[kind="primary"]');
+  }
+  function fire(e) {
+    if (!((e.ctrlKey || e.metaKey) && (e.key === 'Enter' || e.keyCode === 13))) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const active = e.target && e.target.ownerDocument ? e.target.ownerDocument.activeElement : null;
+    if (active && active.blur) active.blur();  // the editor sends its latest text on the way out
+    setTimeout(function () {
+      const b = runButton();
+      if (b && !b.disabled) b.click();
+    }, 300);
+  }
+  function hook(win) {
+    try {
+      if (win && !win.__sopRunKeys) { win.__sopRunKeys = true; win.addEventListener('keydown', fire, true); }
+    } catch (err) { /* a frame of another origin: not an editor of ours */ }
+  }
+  function hookFrames() {
+    top.document.querySelectorAll('iframe').forEach(function (f) {
+      hook(f.contentWindow);
+      if (!f.__sopLoadHook) {
+        f.__sopLoadHook = true;
+        f.addEventListener('load', function () { hook(f.contentWindow); });
+      }
+    });
+  }
+  hook(top);
+  hookFrames();
+  if (!top.__sopRunObserver) {
+    top.__sopRunObserver = new MutationObserver(hookFrames);
+    top.__sopRunObserver.observe(top.document.body, {childList: true, subtree: true});
+  }
+})();
+</script>"""
+
+_SCROLL_JS = """<script>
+setTimeout(function () {
+  const a = window.document.querySelector('.st-key-%(anchor)s');
+  if (a) a.scrollIntoView({behavior: 'smooth', block: 'start'});
+}, 150); /* run %(nonce)s */
+</script>"""
+
+
+def _dark() -> bool:
+    theme = getattr(st.context, "theme", None)
+    return getattr(theme, "type", None) == "dark"
+
+
+def install() -> None:
+    """The bar's style and the keyboard shortcut (idempotent: the script hooks each window once)."""
+    bg, line = ("#0e1117", "rgba(250,250,250,.15)") if _dark() else ("#ffffff", "rgba(49,51,63,.15)")
+    st.html(_CSS % {"bar": BAR_KEY, "bg": bg, "line": line})
+    st.html(_KEYS_JS % {"bar": BAR_KEY}, unsafe_allow_javascript=True)
+
+
+def bar() -> DeltaGenerator:
+    """The sticky container the page puts Run and its line in."""
+    return st.container(key=BAR_KEY)
+
+
+def result_anchor() -> None:
+    st.container(key=RESULT_ANCHOR, height=1, border=False)
+
+
+def bring_into_view(nonce: int) -> None:
+    """After a Run: scroll the result's heading to the top of the window (once, for this run)."""
+    st.html(_SCROLL_JS % {"anchor": RESULT_ANCHOR, "nonce": nonce}, unsafe_allow_javascript=True)
