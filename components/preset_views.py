@@ -186,13 +186,16 @@ def confirm_open(preset: Preset) -> None:
     st.caption("Tip: *Save · export · import* keeps the playground as a preset of your own first.")
     col_yes, col_no = st.columns(2)
     if col_yes.button("Replace and open", type="primary", icon=":material/open_in_new:", width="stretch",
-                      key=state.preset_key("open_confirm", uid(preset))):
-        _cancel_open()
-        _open(preset)
+                      key=state.preset_key("open_confirm", uid(preset)), on_click=_confirm_open, args=(preset,)):
         st.switch_page(PLAYGROUND_PAGE)
-    if col_no.button("Keep my edits", width="stretch", key=state.preset_key("open_cancel", uid(preset))):
-        _cancel_open()
+    if col_no.button("Keep my edits", width="stretch", key=state.preset_key("open_cancel", uid(preset)),
+                     on_click=_cancel_open):
         st.rerun()
+
+
+def _confirm_open(preset: Preset) -> None:
+    _cancel_open()
+    _open(preset)
 
 
 def delete_button(preset: Preset) -> None:

@@ -199,6 +199,8 @@ def defaults() -> dict[str, Any]:
 def init_defaults() -> None:
     """Set every missing key; called at the top of every run by ``app.py``."""
     ss = st.session_state
+    # A session that set none of the request's keys yet is new: it may take the editors the last one left.
+    fresh = HISTORY not in ss and not any(k in ss for k in (MODEL, MODE, SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT))
     for key, value in defaults().items():
         if key not in ss:
             ss[key] = value
@@ -207,7 +209,8 @@ def init_defaults() -> None:
     if HISTORY not in ss:  # read once a session: the SQLite file carries runs and editors across reloads
         store = RunStore()
         ss[HISTORY] = History.from_store(store)
-        restore_draft(store)
+        if fresh:
+            restore_draft(store)
 
 
 DRAFT = "playground"  # the name the editors' last state is kept under in the store

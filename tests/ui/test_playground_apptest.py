@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_default_state_renders_ready_to_run(make_app: Callable[..., AppTest]) ->
     assert not run_button(at).disabled
     assert "Valid JSON Schema." in page  # the editor's example schema lints clean
     assert "Local engine not running" in page and "SOP_LOCAL_ENGINE_AUTOSTART=0" in page
-    assert "Every run of this session is listed here" in page
+    assert "Every run is listed here" in page and "never the API key" in page
     # the three editors are mounted with the session's text
     assert ace_args(at, state.USER_TEXT)["defaultValue"].startswith("Hello everyone, my name is Alex Brown")
     assert ace_args(at, state.SCHEMA_TEXT)["mode"] == "json"
@@ -374,14 +375,16 @@ def test_run_shows_raw_parsed_and_validation_side_by_side(engine_app: AppTest) -
     run_button(at).click().run(timeout=RUN_TIMEOUT_S)
     assert not at.exception, at.exception
     page = texts(at)
-    for title in ("Raw response", "Parsed result", "Validation"):
+    for title in ("Output", "Parsed result", "Validation"):
         assert f"**{title}**" in [m.value for m in at.markdown]
-    assert "stream chunks, as received · request id" in page
+    assert "The answer's text exactly as received" in page and "· request id" in page
+    assert re.search(r"Raw response: \d+ stream chunks, as received", page)  # collapsed, one line
     value = at.json[0].value
     parsed = json.loads(value) if isinstance(value, str) else value
     # the tree is this run's own answer (the grammar alone guarantees the keys and types)
     [entry] = at.session_state[state.HISTORY].entries
     assert parsed == entry.result.parse.value and entry.result.content is not None
+    assert entry.result.content in [c.value for c in at.code]  # the Output panel: the exact text
     assert json.loads(entry.result.content) == parsed
     assert set(parsed) == {"name", "age"} and isinstance(parsed["age"], int)
     assert "Valid against the schema" in page
@@ -398,7 +401,8 @@ def test_native_protocol_without_streaming(engine_app: AppTest) -> None:
     run_button(at).click().run(timeout=RUN_TIMEOUT_S)
     assert not at.exception, at.exception
     page = texts(at)
-    assert "as received · request id" in page and "stream chunks" not in page
+    assert "exactly as received" in page and "· request id" in page and "Raw response: as received" in page
+    assert "stream chunks" not in page
     raw = json.loads(next(c.value for c in at.code if '"output"' in c.value))
     assert "output" in raw and "usage" in raw  # the native shape, as received
     entry = at.session_state[state.HISTORY].entries[0]
