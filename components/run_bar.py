@@ -1,7 +1,8 @@
 """Run within reach: a bar that sticks to the bottom of the window while the editors are on screen (so
 Run and the line saying what will be sent never need a scroll; the element wrapping the bar is the one
 made sticky, as Streamlit wraps each block in a box of its own height), Ctrl/Cmd+Enter from any editor, and
-the result brought into view after a run.
+the result brought into view after a run; and each Ace editor redrawn after a blur, a change or a resize
+(Chromium could leave one drawn empty although it held the text).
 
 The Ace editors live in iframes, whose key presses never reach the page: the script hooks each
 frame's window too (they are served from the app's own origin). Before clicking Run it blurs the
@@ -40,9 +41,33 @@ _KEYS_JS = """<script>
       if (b && !b.disabled) b.click();
     }, 300);
   }
+  function repaint(win, tries) {
+    // An Ace editor whose frame just changed height (text replaced, the page rerun) can keep its old
+    // picture in Chromium: the text is in the editor and the DOM but drawn empty. Redraw it in full
+    // after a blur, a change or a resize of its frame.
+    try {
+      const el = win.document.querySelector('.ace_editor');
+      const ed = el && el.env && el.env.editor;
+      if (!ed) { if (tries > 0) setTimeout(function () { repaint(win, tries - 1); }, 300); return; }
+      if (ed.__sopRepaint) return;
+      ed.__sopRepaint = true;
+      let pending = null;
+      const redraw = function () {
+        clearTimeout(pending);
+        pending = setTimeout(function () { ed.resize(true); ed.renderer.updateFull(true); }, 120);
+      };
+      ed.on('blur', redraw);
+      ed.on('change', redraw);
+      new win.ResizeObserver(redraw).observe(win.document.body);
+    } catch (err) { /* not an Ace frame */ }
+  }
   function hook(win) {
     try {
-      if (win && !win.__sopRunKeys) { win.__sopRunKeys = true; win.addEventListener('keydown', fire, true); }
+      if (win && !win.__sopRunKeys) {
+        win.__sopRunKeys = true;
+        win.addEventListener('keydown', fire, true);
+        if (win !== top) repaint(win, 20);
+      }
     } catch (err) { /* a frame of another origin: not an editor of ours */ }
   }
   function hookFrames() {
