@@ -12,7 +12,9 @@ from components import connection, state
 st.set_page_config(page_title="Structured Output Playground", page_icon=":material/data_object:", layout="wide")
 # Streamlit's default page margins are sized for reading prose; at 1280x800 the three result panels
 # need the width more.
-st.html("<style>.block-container{padding-top:2.6rem;padding-left:2.5rem;padding-right:2.5rem;}</style>")
+# Streamlit's "Deploy" button is for publishing to its cloud, not for this local tool.
+st.html("<style>.block-container{padding-top:2.6rem;padding-left:2.5rem;padding-right:2.5rem;}"
+        "[data-testid='stAppDeployButton']{display:none;}</style>")
 state.init_defaults()
 
 PAGES = [

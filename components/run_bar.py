@@ -21,7 +21,7 @@ SHORTCUT_HINT = "Ctrl+Enter (⌘+Enter) runs from any editor"
 _CSS = """<style>
 div:has(> .st-key-%(bar)s) {position: sticky; bottom: 0; z-index: 50;}
 .st-key-%(bar)s {background: %(bg)s; padding: .45rem 0 .35rem 0; border-top: 1px solid %(line)s;}
-[data-testid="stAppDeployButton"] {display: none;}
+.st-key-%(anchor)s {scroll-margin-top: 4.5rem;}
 </style>"""
 
 _KEYS_JS = """<script>
@@ -104,7 +104,7 @@ def _dark() -> bool:
 def install() -> None:
     """The bar's style and the keyboard shortcut (idempotent: the script hooks each window once)."""
     bg, line = ("#0e1117", "rgba(250,250,250,.15)") if _dark() else ("#ffffff", "rgba(49,51,63,.15)")
-    st.html(_CSS % {"bar": BAR_KEY, "bg": bg, "line": line})
+    st.html(_CSS % {"bar": BAR_KEY, "anchor": RESULT_ANCHOR, "bg": bg, "line": line})
     st.html(_KEYS_JS % {"bar": BAR_KEY}, unsafe_allow_javascript=True)
 
 

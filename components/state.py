@@ -424,7 +424,8 @@ def load_request(req: Request, origin: str = "") -> None:
     ss[STREAM] = req.stream
     ss[LOGPROBS] = req.logprobs
     chosen = "schema" if req.validate_schema else "none"
-    if req.mode != "json_schema" and chosen != validate_default():  # a run reopened as it was made
+    # a run reopened as it was made (a preset's request says nothing: its flag is just the default)
+    if req.mode != "json_schema" and req.schema_text.strip() and chosen != validate_default():
         ss[VALIDATE_PICK] = (chosen, validate_default())
     ss[EDITOR_VERSION] = ss[EDITOR_VERSION] + 1
 

@@ -39,6 +39,8 @@ def validate_against(mode: str) -> None:
     if mode == "json_schema":
         st.caption(f"Sent as `response_format`, and the answer is validated against it. {md_escape(origin_line)}")
         return
+    if not ss[state.SCHEMA_TEXT].strip():
+        return  # nothing to choose: the schema lint says the answer is parsed, not validated
     ss[state.VALIDATE_RADIO] = state.validate_choice()
     st.radio("Validate the answer against", CHOICES, key=state.VALIDATE_RADIO, format_func=LABELS.get,
              horizontal=True, on_change=_picked,

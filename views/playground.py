@@ -83,8 +83,9 @@ with run_bar.bar():
         col_why.caption(f":red[Run is disabled:] {md_escape(blocking[0].message)}")
     else:
         endpoint = load_catalog().endpoint(request.endpoint)
-        checked = ("validated against the sent schema" if request.mode == "json_schema" else
-                   "validated against the editor's schema" if request.validate_schema else "not validated")
+        checked = ("not validated" if request.validation_schema() is None else
+                   "validated against the sent schema" if request.mode == "json_schema" else
+                   "validated against the editor's schema")
         col_why.caption(f"{md_escape(request.model)} · {endpoint.label} · {request.protocol} · "
                         f"{MODE_LABELS[request.mode]} · {checked} · :gray[{run_bar.SHORTCUT_HINT}]")
 
