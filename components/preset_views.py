@@ -200,7 +200,7 @@ def _confirm_open(preset: Preset) -> None:
 
 def delete_button(preset: Preset) -> None:
     st.button("Delete", key=state.preset_key("delete", uid(preset)), on_click=_delete, args=(preset,),
-              icon=":material/delete:", width="stretch", type="tertiary")
+              icon=":material/delete:", type="tertiary")
 
 
 def _delete(preset: Preset) -> None:
@@ -219,12 +219,10 @@ def preset_card(preset: Preset) -> None:
         if not preset.forms:
             form_body(preset, head=True)
             return
-        col_text, col_buttons = st.columns([3, 1], vertical_alignment="top")
-        with col_text:
-            st.markdown(f"**{md_escape(preset.title)}**")
-            example_badges(preset)
-            if preset.description:
-                st.caption(md_escape(short_description(preset.description)))
+        col_text, col_buttons = st.columns([3, 1], vertical_alignment="center")
+        with col_text, st.container(horizontal=True, gap="small", vertical_alignment="center"):
+            st.markdown(f"**{md_escape(preset.title)}**", width="content")
+            example_badges(preset)  # the description is in each form's details
         if preset.origin == "user":
             with col_buttons:
                 delete_button(preset)
@@ -242,22 +240,20 @@ def form_body(preset: Preset, *, head: bool) -> None:
     """One runnable form: its badges, buttons, prompts and, below, its last run beside the documented result.
     ``head``: the preset stands alone, so its title and description go here too."""
     key = uid(preset)
-    col_text, col_buttons = st.columns([3, 1], vertical_alignment="top")
-    with col_text:
+    # One compact row (title, badges, the two buttons side by side); the description, the form's note and
+    # the prompts are details, one click away, so the library fits a screen.
+    col_text, col_buttons = st.columns([3, 2], vertical_alignment="center")
+    with col_text, st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if head:
-            st.markdown(f"**{md_escape(preset.title)}**")
-        badges(preset, section=head)
-        if head and preset.description:
-            st.caption(md_escape(short_description(preset.description)))
-        if preset.form is not None and preset.form.note:
-            st.caption(md_escape(preset.form.note))
-    with col_buttons:
+            st.markdown(f"**{md_escape(preset.title)}**", width="content")
+        badges(preset, section=False)
+    with col_buttons, st.container(horizontal=True, gap="small", horizontal_alignment="right"):
         opened = st.button("Open in playground", key=state.preset_key("open", key), on_click=_ask_or_open,
-                           args=(preset,), icon=":material/open_in_new:", width="stretch",
+                           args=(preset,), icon=":material/open_in_new:",
                            help="Load model, mode, prompts, schema, images and parameters into the playground "
                                 "and go there.")
         run = st.button("Run here", key=state.preset_key("run", key), type="primary",
-                        icon=":material/play_arrow:", width="stretch",
+                        icon=":material/play_arrow:",
                         help="Run it offline on the local engine, through this form's protocol, and set the live "
                              "result beside the documented one.")
         if preset.origin == "user" and head:
@@ -271,6 +267,10 @@ def form_body(preset: Preset, *, head: bool) -> None:
                     key=state.preset_key("run_unneeded", key),
                     help="The reference repairs only an answer that does not parse.")
     with st.expander("Prompts, schema and the reference's code", icon=":material/description:"):
+        if preset.description:
+            st.caption(md_escape(short_description(preset.description)))
+        if preset.form is not None and preset.form.note:
+            st.caption(md_escape(preset.form.note))
         request_details(preset)
     if run:
         run_here(preset)
