@@ -13,7 +13,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
-from tests.ui.test_playground_apptest import APP, RUN_TIMEOUT_S, make_app, run_button, texts
+from structured_output.errors import CallError
+from structured_output.request import Request
+from structured_output.result import RunResult
+from tests.ui.test_playground_apptest import APP, RUN_TIMEOUT_S, make_app, run_button, table_with, texts
 from tests.ui.test_presets_apptest import PRESETS_PAGE, uid
 
 __all__ = ["make_app"]  # the playground tests' fixture, used here too
@@ -108,6 +111,15 @@ def test_runs_and_editors_come_back_in_a_new_session_and_clear(make_app: Callabl
     third = AppTest.from_file(APP, default_timeout=60)
     third.run()
     assert len(third.session_state[state.HISTORY]) == 0
+
+
+def test_a_failed_run_has_no_none_in_the_history_table(make_app: Callable[..., AppTest]) -> None:
+    at = make_app()
+    at.session_state[state.HISTORY].add(Request(user_text="x"),
+                                        RunResult(error=CallError("auth", "bad key", "check it", status=401)))
+    at.run()
+    rows = table_with(at, "verdict")
+    assert list(rows["verdict"]) == ["error"] and list(rows["tokens"]) == ["–"] and list(rows["latency (s)"]) == ["–"]
 
 
 def test_open_in_playground_over_edits_asks_first(make_app: Callable[..., AppTest]) -> None:

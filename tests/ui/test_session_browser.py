@@ -6,6 +6,7 @@ screenshot of every page in light and dark (``test-artifacts/session-*.png``).""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -100,6 +101,9 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     page.frame_locator(ACE).nth(1).locator(".ace_content").click()  # type: ignore[attr-defined]
     page.keyboard.press("End")  # type: ignore[attr-defined]
     page.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
+    # a long run shows its stage and the tokens so far, not a bare spinner
+    expect(page.get_by_text(re.compile(r"Decoding: \d+ pieces so far"))).to_be_visible(  # type: ignore[attr-defined]
+        timeout=RUN_TIMEOUT_MS)
     output = page.locator(".st-key-result_raw")  # type: ignore[attr-defined]
     expect(output).to_contain_text("exactly as received", timeout=RUN_TIMEOUT_MS)
     settle(page)
