@@ -1,8 +1,9 @@
 """Run within reach: a bar that sticks to the bottom of the window while the editors are on screen (so
 Run and the line saying what will be sent never need a scroll; the element wrapping the bar is the one
 made sticky, as Streamlit wraps each block in a box of its own height), Ctrl/Cmd+Enter from any editor, and
-the result brought into view after a run; and each Ace editor redrawn after a blur, a change or a resize
-(Chromium could leave one drawn empty although it held the text).
+the result brought into view after a run; and each Ace editor kept drawn: Chromium scrolled an editor's
+overflow-hidden box natively while typing, which Ace never undoes, so a replaced text sat above the box
+(drawn empty although the editor and the request held it).
 
 The Ace editors live in iframes, whose key presses never reach the page: the script hooks each
 frame's window too (they are served from the app's own origin). Before clicking Run it blurs the
@@ -42,19 +43,29 @@ _KEYS_JS = """<script>
     }, 300);
   }
   function repaint(win, tries) {
-    // An Ace editor whose frame just changed height (text replaced, the page rerun) can keep its old
-    // picture in Chromium: the text is in the editor and the DOM but drawn empty. Redraw it in full
-    // after a blur, a change or a resize of its frame.
+    // An Ace editor whose text was replaced could be drawn empty in Chromium although the editor, the
+    // DOM and the request held the text. Redraw it after a blur, a change or a resize of its frame.
     try {
       const el = win.document.querySelector('.ace_editor');
       const ed = el && el.env && el.env.editor;
       if (!ed) { if (tries > 0) setTimeout(function () { repaint(win, tries - 1); }, 300); return; }
       if (ed.__sopRepaint) return;
       ed.__sopRepaint = true;
+      // The cause: Chromium scrolls the editor's overflow-hidden scroller natively to bring Ace's hidden
+      // textarea into view while typing; Ace scrolls by its own offset and never undoes a native scroll,
+      // so its text sits above the visible box. Undo any native scroll as it happens.
+      const scroller = el.querySelector('.ace_scroller');
+      const unscroll = function () {
+        if (scroller && (scroller.scrollTop || scroller.scrollLeft)) {
+          scroller.scrollTop = 0;
+          scroller.scrollLeft = 0;
+        }
+      };
+      if (scroller) scroller.addEventListener('scroll', unscroll);
       let pending = null;
       const redraw = function () {
         clearTimeout(pending);
-        pending = setTimeout(function () { ed.resize(true); ed.renderer.updateFull(true); }, 120);
+        pending = setTimeout(function () { unscroll(); ed.resize(true); ed.renderer.updateFull(true); }, 120);
       };
       ed.on('blur', redraw);
       ed.on('change', redraw);

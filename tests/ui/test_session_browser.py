@@ -20,6 +20,7 @@ app_url = test_browser.app_url  # the app on a free port, pointed at the test en
 pytestmark = pytest.mark.browser
 OWN_SYSTEM = "Extract the product, its unit price and the quantity. Return JSON."
 OWN_USER = "I ordered 3 blue mugs at 4.50 each."
+NO_SKELETONS = "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
 PAGES = {"playground": "", "presets": "presets", "compare": "compare", "batch": "batch"}
 
 
@@ -73,6 +74,13 @@ def editor_text(page: object, index: int) -> str:
     return " ".join(drawn.split())
 
 
+def text_above_its_box(page: object, index: int) -> float:
+    """How far an editor's text sits above its visible box (0 when drawn where it is seen): a native
+    scroll Ace never undoes drew replaced text out of sight."""
+    content = page.frame_locator(ACE).nth(index).locator(".ace_content")  # type: ignore[attr-defined]
+    return content.evaluate("e => e.parentElement.getBoundingClientRect().top - e.getBoundingClientRect().top")
+
+
 def in_view(locator: object) -> bool:
     box = locator.bounding_box()  # type: ignore[attr-defined]
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= VIEWPORT["height"]
@@ -94,7 +102,9 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     settle(page)
     expect(page.get_by_text("prompts are no longer that example's")).to_be_visible()  # type: ignore[attr-defined]
     expect(page.get_by_role("radio", name="nothing")).to_be_checked()  # type: ignore[attr-defined]
-    assert OWN_USER in editor_text(page, 1)  # drawn, not an empty editor holding the text
+    assert OWN_USER in editor_text(page, 1)
+    for i in range(2):  # drawn, not an empty-looking editor holding the text
+        assert text_above_its_box(page, i) == 0
     shot(page, "own-task")
 
     # Ctrl+Enter from inside an editor runs it; the result comes into view
@@ -162,6 +172,6 @@ def test_every_page_light_and_dark(browser: object, app_url: str, scheme: str) -
         page.goto(f"{app_url}/{path}")  # type: ignore[attr-defined]
         expect(page.locator('[data-testid="stMainBlockContainer"] h3').first).to_be_visible()  # type: ignore[attr-defined]
         settle(page)
-        page.wait_for_timeout(600)  # type: ignore[attr-defined]
+        page.wait_for_function(NO_SKELETONS, timeout=60_000)  # type: ignore[attr-defined]
         shot(page, f"{name}-{scheme}")
     page.context.close()  # type: ignore[attr-defined]
