@@ -14,8 +14,9 @@ from streamlit.testing.v1 import AppTest
 
 from components import state
 from structured_output.errors import CallError
-from structured_output.request import Request
+from structured_output.request import ImageInput, Request
 from structured_output.result import RunResult
+from tests.ui.test_browser import profile_card
 from tests.ui.test_playground_apptest import APP, RUN_TIMEOUT_S, make_app, run_button, table_with, texts
 from tests.ui.test_presets_apptest import PRESETS_PAGE, uid
 
@@ -142,3 +143,21 @@ def test_open_in_playground_over_edits_asks_first(make_app: Callable[..., AppTes
     at.switch_page(PRESETS_PAGE).run()
     at.button(key=state.preset_key("open", uid("getting-started", form="python-openai"))).click().run()
     assert at.session_state[state.PRESETS_CONFIRM_OPEN] is None
+
+
+@pytest.mark.engine
+def test_the_text_ocr_read_is_shown_with_the_result(make_app: Callable[..., AppTest], local_engine_url: str) -> None:
+    at = make_app(local_engine_url, nav=False)
+    at.session_state[state.MODEL] = "qwen3-vl-plus"
+    at.session_state[state.SYSTEM_PROMPT] = "Extract the name and age from the image. Return JSON."
+    at.session_state[state.USER_TEXT] = "The card:"
+    at.session_state[state.IMAGES] = [ImageInput("image/png", profile_card(), name="card.png")]
+    at.run()
+    run_button(at).click().run(timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    [entry] = at.session_state[state.HISTORY].entries
+    assert entry.result.error is None, entry.result.error
+    assert "Alex Brown" in entry.result.engine.ocr_text
+    assert any(e.label.startswith("The local engine read the image text by OCR") for e in at.expander)
+    assert any("Alex Brown" in c.value for c in at.code)
+    assert "The model reads no pixels" in texts(at)
