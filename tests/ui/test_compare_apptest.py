@@ -93,6 +93,7 @@ def test_columns_lessons_and_field_marks_from_given_results(compare: AppTest) ->
     # B is the baseline; C differs from it at $.age (a string vs an integer)
     assert "The baseline for differences." in page and "1 difference from B" in page
     assert "1 validation error" in page  # B's "34" is not an integer
+    assert "below the panels" not in page  # Compare has no table below its columns
     table = at.dataframe[0].value
     assert list(table.columns) == ["field", "B · JSON Object", "C · JSON Schema", "same"]
     rows = table.set_index("field").to_dict("index")

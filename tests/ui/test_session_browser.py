@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.page_waits import after_rerun, app_idle
 from tests.ui import test_browser
 from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT
 
@@ -20,6 +21,12 @@ app_url = test_browser.app_url  # the app on a free port, pointed at the test en
 pytestmark = pytest.mark.browser
 OWN_SYSTEM = "Extract the product, its unit price and the quantity. Return JSON."
 OWN_USER = "I ordered 3 blue mugs at 4.50 each."
+HEADING_IN_VIEW = """(name) => {
+    const h = [...document.querySelectorAll('h4')].find(e => e.textContent.trim() === name);
+    if (!h) return false;
+    const r = h.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight;
+}"""
 NO_SKELETONS = "() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0"
 PAGES = {"playground": "", "presets": "presets", "compare": "compare", "batch": "batch"}
 
@@ -50,8 +57,8 @@ def open_page(browser: object, url: str, scheme: str = "light") -> object:
 
 
 def settle(page: object) -> None:
-    page.wait_for_timeout(400)  # type: ignore[attr-defined]
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=120_000)  # type: ignore[attr-defined]
+    """No script run going on (Streamlit's own script-run state), never a fixed sleep."""
+    app_idle(page)
 
 
 def shot(page: object, name: str) -> Path:
@@ -98,8 +105,8 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     # their own task over the example's schema: validation against it turns off, and says why
     type_into(page, 0, OWN_SYSTEM)
     type_into(page, 1, OWN_USER)
-    page.get_by_text("Structured output playground").click()  # type: ignore[attr-defined]  # click away
-    settle(page)
+    # click away: the editor posts its text, the page reruns
+    after_rerun(page, lambda: page.get_by_text("Structured output playground").click())  # type: ignore[attr-defined]
     expect(page.get_by_text("prompts are no longer that example's")).to_be_visible()  # type: ignore[attr-defined]
     expect(page.get_by_role("radio", name="nothing")).to_be_checked()  # type: ignore[attr-defined]
     assert OWN_USER in editor_text(page, 1)
@@ -118,8 +125,8 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     expect(output).to_contain_text("exactly as received", timeout=RUN_TIMEOUT_MS)
     settle(page)
     assert editor_text(page, 1) == OWN_USER  # Ctrl+Enter ran, it did not add a line
-    page.wait_for_timeout(800)  # type: ignore[attr-defined]  # the smooth scroll to the result
-    assert in_view(page.get_by_role("heading", name="Result")), "the result was not brought into view"  # type: ignore[attr-defined]
+    # the result is scrolled into view (a smooth scroll: wait for the heading to arrive in the window)
+    page.wait_for_function(HEADING_IN_VIEW, arg="Result", timeout=30_000)  # type: ignore[attr-defined]
     validation = page.locator(".st-key-result_validation")  # type: ignore[attr-defined]
     expect(validation).to_contain_text("Not checked: you chose to validate against nothing")
     expect(validation).not_to_contain_text("validation error")
@@ -137,8 +144,7 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     expect(page.get_by_role("radio", name="nothing")).to_be_checked()  # type: ignore[attr-defined]
 
     # Open in playground over those edits asks first
-    page.get_by_role("link", name="Presets").click()  # type: ignore[attr-defined]
-    settle(page)
+    after_rerun(page, lambda: page.get_by_role("link", name="Presets").click())  # type: ignore[attr-defined]
     first = page.get_by_role("button", name="Open in playground").first  # type: ignore[attr-defined]
     first.click()
     dialog = page.get_by_role("dialog")  # type: ignore[attr-defined]
