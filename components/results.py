@@ -286,7 +286,7 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
         tab_out, tab_parsed, tab_valid = st.tabs(["Output", "Parsed result", "Validation"])
         places = (tab_out, tab_parsed, tab_valid)
     else:
-        places = tuple(st.columns([4, 4, 4]))
+        places = tuple(st.columns([4, 5, 4]))  # the tree needs the width most (keys and emails whole)
     with places[0], st.container(border=True, key=f"{key}_raw"):
         raw_panel(r)
     with places[1], st.container(border=True, key=f"{key}_parsed"):

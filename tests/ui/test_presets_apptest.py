@@ -387,7 +387,7 @@ def test_run_here_sets_the_live_result_beside_the_documented_one(engine_app: App
         assert list(zip(table["path"], table["kind"], strict=True)) == [(r.path, r.kind) for r in rows]
         assert "difference" in page and "**missing**: in the documented result" in page
     # the full panels, as in the playground
-    for title in ("Raw response", "Parsed result", "Validation"):
+    for title in ("Output", "Parsed result", "Validation"):
         assert f"**{title}**" in [m.value for m in at.markdown]
     # opening it now shows this run in the playground
     open_preset(at, preset.id, form="python-openai")
