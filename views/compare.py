@@ -4,7 +4,7 @@ parsed results are compared field by field. Widgets and layout only."""
 
 import streamlit as st
 
-from components import compare_view, editors, findings, params, picker, state
+from components import compare_view, editors, findings, params, picker, state, validation_choice
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
@@ -35,12 +35,14 @@ with col_prompts:
     editors.ace_editor(state.USER_TEXT, min_lines=3, max_lines=8)
 with col_schema:
     st.markdown("**JSON Schema**")
-    st.caption("Sent in JSON Schema mode; in the other modes the output is validated against it.")
+    st.caption("Sent in JSON Schema mode and validated against there; in the other modes, the playground's "
+               "*Validate against* choice (below) applies.")
     mode_for_lint = "json_schema" if across == "modes" else ss[state.MODE]
     schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode_for_lint, ss[state.STRICT])
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=8, max_lines=14,
                        annotations=editors.annotations_for(schema_lint))
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode_for_lint)
+    validation_choice.validate_against("json_object")  # the playground's choice, shared
     st.toggle("Token view (logprobs)", key=state.CMP_LOGPROBS, help=params.LOGPROBS_HELP)
 
 for local_key, shared_key in state.CMP_MIRRORS:

@@ -48,6 +48,9 @@ def test_validate_against_is_a_choice_with_the_schemas_origin(make_app: Callable
     at.radio(key=state.VALIDATE_RADIO).set_value("schema").run()  # the user may still pick it
     assert at.radio(key=state.VALIDATE_RADIO).value == "schema"
     assert "validated against the editor's schema" in texts(at)
+    at.switch_page("views/compare.py").run()  # Compare shares the choice
+    assert at.radio(key=state.VALIDATE_RADIO).value == "schema" and not at.exception
+    at.switch_page("views/playground.py").run()
     at.radio(key=state.MODE).set_value("json_schema").run()  # sent, so always checked: no choice shown
     assert not [r for r in at.radio if r.key == state.VALIDATE_RADIO]
     assert "Sent as `response_format`, and the answer is validated against it" in texts(at)
