@@ -20,12 +20,14 @@ from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from structured_output.errors import CallError
 from structured_output.request import Request
 from structured_output.result import EngineNotes, ParseOutcome, RunResult, Usage, ValidationOutcome, ValidationRow
 
 DB_ENV = "SOP_HISTORY_DB"
+REDACTED_URL = "[a custom URL with credentials, not kept]"
 APP_DIR_NAME = "structured-output-playground"
 MIGRATIONS: tuple[str, ...] = (
     # 1: runs (request and result as JSON) and named drafts (the editors' last state)
@@ -97,9 +99,13 @@ class RunStore:
     # ------------------------------------------------------------ runs
 
     def add_run(self, at: datetime, request: Request, result: RunResult) -> int:
+        req_text, res_text = json.dumps(request.to_dict()), json.dumps(result_to_dict(result))
+        secret = url_secret(request.custom_base_url)
+        if secret:  # a custom URL carrying a password or a query (where keys travel) never reaches the file
+            req_text, res_text = req_text.replace(secret, REDACTED_URL), res_text.replace(secret, REDACTED_URL)
         with self._tx() as con:
             cur = con.execute("INSERT INTO runs (at, request, result) VALUES (?, ?, ?)",
-                              (at.isoformat(), json.dumps(request.to_dict()), json.dumps(result_to_dict(result))))
+                              (at.isoformat(), req_text, res_text))
             return int(cur.lastrowid or 0)
 
     def runs(self, limit: int) -> list[tuple[int, datetime, Request, RunResult]]:
@@ -127,10 +133,15 @@ class RunStore:
     # ------------------------------------------------------------ drafts
 
     def save_draft(self, name: str, value: dict[str, Any]) -> None:
+        text = json.dumps(value)
+        request = value.get("request")
+        secret = url_secret(request.get("custom_base_url", "")) if isinstance(request, dict) else ""
+        if secret:
+            text = text.replace(secret, REDACTED_URL)
         with self._tx() as con:
             con.execute("INSERT INTO drafts (name, value, at) VALUES (?, ?, ?) ON CONFLICT(name) DO UPDATE "
                         "SET value = excluded.value, at = excluded.at",
-                        (name, json.dumps(value), datetime.now().isoformat()))
+                        (name, text, datetime.now().isoformat()))
 
     def draft(self, name: str) -> dict[str, Any] | None:
         with self._tx() as con:
@@ -146,6 +157,21 @@ class RunStore:
     def clear_drafts(self) -> None:
         with self._tx() as con:
             con.execute("DELETE FROM drafts")
+
+
+def url_secret(url: str) -> str:
+    """The part of a custom base URL that is a credential (what ``servers.rememberable`` refuses to keep):
+    the whole URL when it has a user name, a password, a query or a fragment; else empty."""
+    from structured_output.servers import rememberable  # here: servers reaches runs.history itself
+
+    url = (url or "").strip()
+    if not url or rememberable(url) is not None:
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return url if (parts.username or parts.password or parts.query or parts.fragment) else ""
 
 
 # ---------------------------------------------------------------- RunResult ⇄ JSON

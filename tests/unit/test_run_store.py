@@ -84,3 +84,17 @@ def test_an_old_file_is_migrated_and_a_bad_or_newer_one_refused(tmp_path: Path) 
     assert "not a SQLite database" in h.store_error and h.store is None
     h.add(Request(), RunResult(content="{}"))  # the session still keeps its runs in memory
     assert len(h) == 1
+
+
+def test_a_custom_url_with_credentials_never_reaches_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "h.sqlite3"
+    store = RunStore(path)
+    url = "http://bob:hunter2-secret@127.0.0.1:9/v1?api_key=sk-in-query-123"
+    err = CallError("connection", f"Could not connect to {url}", "x")
+    History.from_store(store).add(Request(endpoint="custom", custom_base_url=url), RunResult(error=err))
+    store.save_draft("playground", {"request": {"custom_base_url": url}})
+    data = path.read_bytes()
+    assert b"hunter2-secret" not in data and b"sk-in-query-123" not in data
+    plain = "http://127.0.0.1:9/v1"
+    History.from_store(store).add(Request(endpoint="custom", custom_base_url=plain), RunResult(content="{}"))
+    assert History.from_store(store).entries[0].request.custom_base_url == plain  # a plain URL is kept
