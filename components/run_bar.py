@@ -17,12 +17,13 @@ from streamlit.delta_generator import DeltaGenerator
 
 BAR_KEY = "run_bar"
 RESULT_ANCHOR = "result_anchor"
+RUN_ANCHOR = "run_anchor"  # where the run's stages show while it goes on
 SHORTCUT_HINT = "Ctrl+Enter (⌘+Enter) runs from any editor"
 
 _CSS = """<style>
 div:has(> .st-key-%(bar)s) {position: sticky; bottom: 0; z-index: 50;}
 .st-key-%(bar)s {background: %(bg)s; padding: .45rem 0 .35rem 0; border-top: 1px solid %(line)s;}
-.st-key-%(anchor)s {scroll-margin-top: 4.5rem;}
+.st-key-%(anchor)s, .st-key-%(run_anchor)s {scroll-margin-top: 4.5rem;}
 </style>"""
 
 _KEYS_JS = """<script>
@@ -115,7 +116,7 @@ def _dark() -> bool:
 def install() -> None:
     """The bar's style and the keyboard shortcut (idempotent: the script hooks each window once)."""
     bg, line = ("#0e1117", "rgba(250,250,250,.15)") if _dark() else ("#ffffff", "rgba(49,51,63,.15)")
-    st.html(_CSS % {"bar": BAR_KEY, "anchor": RESULT_ANCHOR, "bg": bg, "line": line})
+    st.html(_CSS % {"bar": BAR_KEY, "anchor": RESULT_ANCHOR, "run_anchor": RUN_ANCHOR, "bg": bg, "line": line})
     st.html(_KEYS_JS % {"bar": BAR_KEY}, unsafe_allow_javascript=True)
 
 
@@ -124,10 +125,11 @@ def bar() -> DeltaGenerator:
     return st.container(key=BAR_KEY)
 
 
-def result_anchor() -> None:
-    st.container(key=RESULT_ANCHOR, height=1, border=False)
+def anchor(key: str = RESULT_ANCHOR) -> None:
+    st.container(key=key, height=1, border=False)
 
 
-def bring_into_view(nonce: int) -> None:
-    """After a Run: scroll the result's heading to the top of the window (once, for this run)."""
-    st.html(_SCROLL_JS % {"anchor": RESULT_ANCHOR, "nonce": nonce}, unsafe_allow_javascript=True)
+def bring_into_view(nonce: int, key: str = RESULT_ANCHOR) -> None:
+    """Scroll an anchor to the top of the window, once (``nonce``: the run): the run's stages when Run
+    was pressed from the editors at the top, then its result."""
+    st.html(_SCROLL_JS % {"anchor": key, "nonce": nonce}, unsafe_allow_javascript=True)

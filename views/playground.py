@@ -93,6 +93,8 @@ with st.expander("Code for this request", icon=":material/code:"):
     code_export.code_export(request)
 
 if clicked:
+    run_bar.anchor(run_bar.RUN_ANCHOR)
+    run_bar.bring_into_view(state.history().next_id, run_bar.RUN_ANCHOR)  # the stages, while it runs
     entry = results.run_with_progress(request, state.api_key()).entry
     if entry is not None:
         ss[state.CURRENT] = entry.id
@@ -100,7 +102,7 @@ if clicked:
 
 current = state.history().get(ss[state.CURRENT])
 if current is not None:
-    run_bar.result_anchor()
+    run_bar.anchor()
     col_head, col_layout = st.columns([3, 1], vertical_alignment="bottom")
     col_head.markdown("#### Result")
     with col_layout:
