@@ -98,8 +98,9 @@ class PageWatcher(RunWatcher):
         if now - self._last_paint >= STREAM_REFRESH_S:
             self._out.code("".join(self._parts), language=None, wrap_lines=True)
             took = now - self._started
-            self._stage_line.caption(f"Decoding: {len(self._parts)} pieces so far (about a token each on the "
-                                     f"local engine) · {took:.0f} s")
+            n = len(self._parts)
+            self._stage_line.caption(f"Decoding: {n} piece{'s' if n != 1 else ''} so far (about a token each on "
+                                     f"the local engine) · {took:.0f} s")
             self._last_paint = now
 
     def retry(self, attempt: int, delay_s: float, err: CallError) -> None:
