@@ -105,9 +105,12 @@ def test_own_task_ctrl_enter_reload_and_open_over_edits(browser: object, app_url
     # their own task over the example's schema: validation against it turns off, and says why
     type_into(page, 0, OWN_SYSTEM)
     type_into(page, 1, OWN_USER)
-    # click away: the editor posts its text, the page reruns
-    after_rerun(page, lambda: page.get_by_text("Structured output playground").click())  # type: ignore[attr-defined]
+    # click away. The editors post their text as it is typed (after a short pause), so the rerun may
+    # already be over: wait on what the page then says, not on a rerun.
+    page.get_by_text("Structured output playground").click()  # type: ignore[attr-defined]
     expect(page.get_by_text("prompts are no longer that example's")).to_be_visible()  # type: ignore[attr-defined]
+    expect(page.get_by_text("· not validated ·")).to_be_visible()  # type: ignore[attr-defined]
+    settle(page)
     expect(page.get_by_role("radio", name="nothing")).to_be_checked()  # type: ignore[attr-defined]
     assert OWN_USER in editor_text(page, 1)
     for i in range(2):  # drawn, not an empty-looking editor holding the text
