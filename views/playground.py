@@ -49,8 +49,8 @@ with col_schema:
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=22,
                        annotations=editors.annotations_for(schema_lint))
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
-    keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
-keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
+    keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
+keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 
 col_images, col_params = st.columns(2, gap="large")
 with col_images, st.container(border=True):
