@@ -252,9 +252,11 @@ def test_what_each_other_server_documents() -> None:
     df = keyword_table(SCHEMA)
     assert {_status(df, k, "llama-cpp-python server") for k in keyword_uses(SCHEMA)} == {"✗ refused"}
     assert {_status(df, k, "Ollama") for k in keyword_uses(SCHEMA)} == {"? not documented"}
-    assert _status(df, "pattern", "SGLang") == "✓ decoding" and _status(df, "uniqueItems", "SGLang") == "? not documented"
+    assert _status(df, "pattern", "SGLang") == "✓ decoding"
+    assert _status(df, "uniqueItems", "SGLang") == "? not documented"
     assert _status(df, "enum", "vLLM") == "✓ decoding" and _status(df, "uniqueItems", "vLLM") == "? not documented"
-    assert "guidance instead of xgrammar" in load_rules().target_for("custom", "vllm").rule("uniqueItems").note  # type: ignore[union-attr]
+    vllm = load_rules().target_for("custom", "vllm")
+    assert vllm is not None and "guidance instead of xgrammar" in vllm.rule("uniqueItems").note
     assert _status(df, "type", "LM Studio") == "✓ decoding" and _status(df, "pattern", "LM Studio") == "? not documented"
     refused = attention(SCHEMA, load_rules().target_for("custom", "llama-cpp-python"))  # type: ignore[arg-type]
     assert list(refused) == ["refused (the request fails)"]
