@@ -49,9 +49,11 @@ def keyword_table(schema_text: str, endpoint: str, server: str = "") -> None:
                    + (f" Your endpoint: **{md_escape(target.label)}**." if target is not None else ""))
         table, sources = st.tabs(["Table", "Notes and sources"])
         with table:
-            widths = {"keyword": 130, "applies to": 80, "used at": 230}
+            four = len(shown) > 3  # a custom server's column too: narrower, so all four fit the page
+            widths = {"keyword": 130, "applies to": 80, "used at": 150 if four else 190}
             st.dataframe(df, hide_index=True, width="stretch",
-                         column_config={c: st.column_config.TextColumn(width=widths.get(c, 140)) for c in df.columns})
+                         column_config={c: st.column_config.TextColumn(width=widths.get(c, 120 if four else 140))
+                                        for c in df.columns})
             st.caption(md_escape(keywords.legend(rules)))
         with sources:
             details = keywords.keyword_details(schema, rules, shown)

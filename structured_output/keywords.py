@@ -69,10 +69,12 @@ class KeywordRules:
         return next((t for t in self.targets if endpoint in t.endpoints), None)
 
     def shown(self, endpoint: str, server: str = "") -> tuple[Target, ...]:
-        """The table's columns: the endpoint targets, and the picked custom server's target after them
-        (the servers are many; only the one in use gets a column)."""
+        """The table's columns: the endpoint targets, and the picked custom server's target before them
+        (the servers are many; only the one in use gets a column, first, where it is seen without
+        scrolling the table sideways)."""
         picked = self.target_for(endpoint, server)
-        return tuple(t for t in self.targets if not t.server or t is picked)
+        first = (picked,) if picked is not None and picked.server else ()
+        return first + tuple(t for t in self.targets if not t.server)
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,7 @@ def test_every_known_server_has_a_target_and_only_the_picked_one_gets_a_column()
     assert all(not t.endpoints for t in server_targets.values())  # shown only when picked
     base = [t.id for t in rules.shown("local")]
     assert base == ["dashscope", "openai_strict", "local"] and [t.id for t in rules.shown("custom")] == base
-    assert [t.id for t in rules.shown("custom", "llama-server")] == [*base, "llama-server"]
+    assert [t.id for t in rules.shown("custom", "llama-server")] == ["llama-server", *base]
     assert [t.id for t in rules.shown("local", "llama-server")] == base  # a server matters on a custom URL only
     assert rules.target_for("custom", "vllm").id == "vllm"  # type: ignore[union-attr]
     assert rules.target_for("custom", "no-such-server").id == "openai_strict"  # type: ignore[union-attr]
