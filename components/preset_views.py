@@ -34,6 +34,7 @@ from structured_output.presets import (
     import_presets,
     load_presets,
     load_user_presets,
+    max_preset_video_bytes,
     preset_to_request,
     request_to_preset,
     save_user_preset,
@@ -551,9 +552,12 @@ def save_form() -> None:
     """Save what the playground holds now as a preset of one's own; the key is never part of it."""
     req = state.current_request()
     images = f" · {len(req.images)} image{'s' if len(req.images) != 1 else ''}" if req.images else ""
+    if req.video is not None:
+        images += " · a video URL" if req.video.url else f" · a video of {len(req.video.frames)} frames"
     st.caption(f"The playground now holds: {md_escape(req.model or '(no model)')} · {MODE_LABELS[req.mode]} · "
-               f"{PROTOCOL_LABELS[req.protocol]}{images}. Model, mode, prompts, schema, images and parameters are "
-               "saved; the endpoint and any API key are not.")
+               f"{PROTOCOL_LABELS[req.protocol]}{images}. Model, mode, prompts, schema, images, the video (as its "
+               f"frames, up to {max_preset_video_bytes() / 1e6:.0f} MB) and parameters are saved; the endpoint and "
+               "any API key are not.")
     col_title, col_desc = st.columns([2, 3])
     col_title.text_input("Title", key=state.PRESETS_SAVE_TITLE, placeholder="e.g. Invoice fields, strict")
     col_desc.text_input("Description (optional)", key=state.PRESETS_SAVE_DESCRIPTION)

@@ -25,7 +25,7 @@ from structured_output.video import (
 )
 
 SOURCES = {"clip": "Upload a clip", "url": "Video URL", "frames": "Frames (images)"}
-FILMSTRIP_COLUMNS = 6
+FILMSTRIP_COLUMNS = 3  # the video sits in half the page: three frames a row keep each one legible
 
 
 def _uploader_key(kind: str) -> str:
@@ -122,7 +122,7 @@ def video_input() -> None:
     video = ss[state.VIDEO]
     if video is None:
         return
-    head, remove = st.columns([5, 1], vertical_alignment="center")
+    head, remove = st.columns([3, 1], vertical_alignment="center")
     if video.url:
         head.caption(f":material/link: {md_escape(video.url)} · the service samples it at {video.fps:g} fps")
     else:
@@ -133,7 +133,7 @@ def video_input() -> None:
     protocol = ss[state.PROTOCOL]
     if ss[state.ENDPOINT] == "local":
         st.caption(":material/info: The local engine sees no pictures: it reads each frame's text by OCR "
-                   "(tesseract) and gives the model those texts with their times.")
+                   "(tesseract) and gives the model the first frame's text, then each change with its time.")
     if video.frames:
         times = video.times
         if protocol == "compatible" and abs(video.fps - 1 / lim.compatible_interval_s) > 1e-6:
@@ -150,7 +150,7 @@ def video_input() -> None:
                 st.image(frame.data or b"", width="stretch")
                 label = timestamp(times[i]) if i < len(times) else "?"
                 if assumed is not None:
-                    label += f" · taken as {timestamp(assumed[i])}"
+                    label += f"  \ntaken as {timestamp(assumed[i])}"
                 st.caption(label)
         st.download_button("Frames (.zip) for the exported code", _frames_zip(video), "frames.zip",
                            "application/zip", key="req.video_frames_zip", icon=":material/download:",

@@ -46,6 +46,7 @@ class JsonShape:
     string_text: str = ""  # the current string as written so far (escapes as written)
     number_text: str = ""  # the number being written, if any
     pending: bytes = b""  # the bytes of a character not yet complete (a token may end inside one)
+    string_key: str | None = None  # the key whose value the current string is (None: a key, or an item)
     _decoder: codecs.IncrementalDecoder = field(
         default_factory=lambda: codecs.getincrementaldecoder("utf-8")("replace"))
 
@@ -92,6 +93,7 @@ class JsonShape:
             if ch == '"':
                 self.in_string, self.string_chars, self.string_text = True, 0, ""
                 self.in_key = self.at_key
+                self.string_key = None if self.in_key else pending
                 if self.in_key:
                     self.key_text = ""
                 self._touch()

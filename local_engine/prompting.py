@@ -133,6 +133,8 @@ def _source(req: ChatRequest) -> str:
                 chunks.append(part.text)
             elif part.image is not None and part.image.ocr_text:
                 chunks.append(part.image.ocr_text)
+            elif part.video is not None:
+                chunks.append(video_text(part.video))
     return "\n".join(chunks)
 
 
@@ -184,17 +186,26 @@ def _clock(seconds: float) -> str:
 
 
 def video_text(video: VideoInput) -> str:
-    """A video as a timeline of its frames' OCR text: frames in a row that read the same are one line
-    with the time they first showed it, so a change (a new score, a new departure) is a new line."""
+    """A video as what its frames' OCR text says: the first frame's text as the start, then one line per
+    change, with the time (mm:ss) and only the text lines that changed since the frame before (a frame
+    that changed nothing is left out). A board whose clock ticks in every frame still gives each new
+    score a short line of its own ("00:04 1-0 · MINUTE 64"), which a small model copies more reliably
+    than a row of whole frames that all differ; and the start, which is no change, has no time."""
+    start = ""
     lines: list[str] = []
-    last: str | None = None
+    last: list[str] | None = None
     for frame, t in zip(video.frames, video.times, strict=True):
-        text = " ".join((frame.ocr_text or "").split()) or "(no text)"
-        if text != last:
-            lines.append(f"[{_clock(t)}] {text}")
-            last = text
-    return (f"[Video; {len(video.frames)} frames, {video.timing}; the text read by OCR from each frame, "
-            "with the time it first appears:]\n" + "\n".join(lines))
+        now = [" ".join(line.split()) for line in (frame.ocr_text or "").splitlines() if line.strip()]
+        if last is None:
+            start = " · ".join(now) or "(no text)"
+        elif now != last:
+            changed = [line for line in now if line not in last] if last else now
+            lines.append(f"{_clock(t)} " + (" · ".join(changed or now) if now else "(no text)"))
+        last = now
+    return (f"[Video: {len(video.frames)} frames, {video.timing}; the text read by OCR from its frames.]\n"
+            f"At the start: {start}\n"
+            + ("Then, at each time (mm:ss) the text changed, what changed:\n" + "\n".join(lines) if lines
+               else "The text does not change."))
 
 
 def key_plan(texts: list[str]) -> Plan | None:

@@ -55,6 +55,7 @@ JUNK_BIAS = 10.0  # against '{', '}', '[', ']' inside a string when the input ha
 NUMBER_CONTINUE = 4.0  # a digit that continues a number of the input
 NUMBER_END = 4.0  # ending a number where a number of the input ends
 NUMBER_OVER = 8.0  # against a digit that makes the number longer than any of the input
+FORM_BIAS = 8.0  # towards the value of the input, in the sample's form, that the object being written takes
 MAX_BIAS = 12.0
 CUE_BIAS = 4.0  # a value that starts where the input names its key (less where it names another key more)
 CUE_REACH = 10.0  # characters at which a cue word counts half
@@ -80,13 +81,19 @@ class Plan:
     arrays of objects when ``lists``; without groups every object is steered towards ``keys``, with them the
     top level gets the groups and the loose keys and an object under a group that group's keys.
     ``source``: the input the values come from (user messages and the text read from images). ``cues``: for
-    every key the answer may hold, the words that name it (the cues nudge)."""
+    every key the answer may hold, the words that name it (the cues nudge). ``types``: the JSON type the
+    instruction declares for a key (``name (string)``, ``age: integer``, ``score is a string``), as the
+    reference's prompts do. ``forms``: the form a JSON sample's value shows (``"01:25"``: digits, a colon,
+    digits), which the value is steered to take from the input (``records``)."""
 
     keys: tuple[str, ...] = ()
     groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lists: bool = False
     source: str = ""
     cues: dict[str, tuple[str, ...]] = field(default_factory=dict)  # key -> the words that name it (``cue_words``)
+    types: dict[str, str] = field(default_factory=dict)  # key -> "string" / "number" / "boolean", as declared
+    forms: dict[str, str] = field(default_factory=dict)  # key -> a regex of the form its sample value shows
+    sample: bool = False  # read off a JSON sample: its keys are the answer's, so keys of its own are held back
 
     @property
     def top(self) -> tuple[str, ...]:
@@ -236,6 +243,9 @@ def read_plan(texts: list[str], source: str = "") -> Plan:
     describes the same fields. A noun phrase right before parentheses that list two or more of the keys holds
     them (a group); the instruction's own names for its containers ("an object that contains the ticket and
     invoice arrays") name the group and say it is a list."""
+    sample = _sample_plan(texts, source)
+    if sample is not None:
+        return sample
     fields: list[_Field] = []
     for t, text in enumerate(texts):
         base = t * 100000
@@ -269,11 +279,147 @@ def read_plan(texts: list[str], source: str = "") -> Plan:
             aliases.setdefault(f.key, []).append(f.alias)
     cues = {k: cue_words(k, *aliases.get(k, ())) for k in keys}
     groups, lists = _groups(texts, keys)
+    types = _declared_types(texts, keys)
     if not groups:
-        return Plan(tuple(keys), source=source, cues=cues)
+        return Plan(tuple(keys), source=source, cues=cues, types=types)
     grouped = {k for ks in groups.values() for k in ks}
     ordered = list(groups) + [k for k in keys if k not in grouped and k not in groups]
-    return Plan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists, source, cues)
+    return Plan(tuple(dict.fromkeys(ordered + [k for k in keys if k in grouped])), groups, lists, source, cues,
+                types)
+
+
+def _json_objects(text: str) -> list[dict]:
+    """The JSON objects written out in a text (balanced braces that parse), outermost first."""
+    found: list[dict] = []
+    i = text.find("{")
+    while i >= 0:
+        depth, end, quoted, escaped = 0, -1, False, False
+        for j in range(i, len(text)):
+            ch = text[j]
+            if quoted:
+                escaped, quoted = (False, True) if escaped else (ch == "\\", ch != '"')
+                continue
+            if ch == '"':
+                quoted = True
+            elif ch == "{":
+                depth += 1
+            elif ch == "}":
+                depth -= 1
+                if depth == 0:
+                    end = j + 1
+                    break
+        if end < 0:
+            break
+        try:
+            value = json.loads(text[i:end])
+        except ValueError:
+            i = text.find("{", i + 1)
+            continue
+        if isinstance(value, dict) and value:
+            found.append(value)
+        i = text.find("{", end)
+    return found
+
+
+def _sample_plan(texts: list[str], source: str) -> Plan | None:
+    """A plan read off a JSON sample the instruction writes out (``Reply in JSON like {"events": [{"time":
+    "01:25", "score": "3-2"}]}``, or the reference's structure with a description in each value): its keys
+    in order, the objects and lists of objects it nests as groups, and each leaf's JSON type. None without
+    a sample that names two or more keys; the first such sample counts."""
+    for text in texts:
+        for sample in _json_objects(text):
+            keys: list[str] = []
+            groups: dict[str, tuple[str, ...]] = {}
+            types: dict[str, str] = {}
+            forms: dict[str, str] = {}
+            lists = False
+            for key, value in sample.items():
+                keys.append(key)
+                inner = value[0] if isinstance(value, list) and value and isinstance(value[0], dict) else value
+                if isinstance(inner, dict) and inner:
+                    groups[key] = tuple(inner)
+                    lists = lists or inner is not value
+                    for k, v in inner.items():
+                        keys.append(k)
+                        types.setdefault(k, _json_type(v))
+                        if isinstance(v, str) and (form := _form(v)):
+                            forms.setdefault(k, form)
+                else:
+                    types[key] = _json_type(value)
+                    if isinstance(value, str) and (form := _form(value)):
+                        forms[key] = form
+            if len(keys) >= 2:
+                all_keys = tuple(dict.fromkeys(keys))
+                return Plan(all_keys, groups, lists, source, {k: cue_words(k) for k in all_keys},
+                            {k: t for k, t in types.items() if t}, forms, sample=True)
+    return None
+
+
+FORM_MAX = 24  # characters: a longer sample value is a description, not a value to copy the form of
+
+
+def _form(value: str) -> str:
+    """The form of a sample value that holds a digit ("01:25", "3-2", "2024-01-31", "￥394.0") as a regex:
+    runs of digits and of letters stand for any such run, other characters for themselves. Empty for a
+    value without digits or longer than ``FORM_MAX``: its words are an example, not a form."""
+    if not any(c.isdigit() for c in value) or len(value) > FORM_MAX or not value.strip():
+        return ""
+    parts = []
+    for run in re.finditer(r"\d+|[^\W\d_]+|\s+|.", value.strip()):
+        text = run.group(0)
+        parts.append(r"\d+" if text[0].isdigit() else r"\s+" if text[0].isspace()
+                     else r"[^\W\d_]+" if text[0].isalpha() else re.escape(text))
+    return r"(?<!\w)" + "".join(parts) + r"(?!\w)"
+
+
+def records(plan: Plan, group: str | None) -> list[dict[str, str]]:
+    """Where the values of a list's objects come from: the lines of the input that hold a value of every
+    form the group's keys have (a timeline's changes, a table's rows), each as key -> the value there, in
+    the input's order. Without a group: the one object's keys, each at its first match anywhere."""
+    keys = [k for k in (plan.groups.get(group or "", ()) if group else plan.keys) if k in plan.forms]
+    if not keys or not plan.source:
+        return []
+    if not group:
+        first = {k: m.group(0) for k in keys if (m := re.search(plan.forms[k], plan.source))}
+        return [first] if first else []
+    rows = []
+    for line in plan.source.splitlines():
+        found = {k: m.group(0) for k in keys if (m := re.search(plan.forms[k], line))}
+        if len(found) == len(keys):
+            rows.append(found)
+    return rows
+
+
+def _json_type(value: object) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else ""
+
+
+_TYPE_OF = {"string": "string", "str": "string", "text": "string", "字符串": "string",
+            "integer": "number", "int": "number", "number": "number", "float": "number", "整数": "number",
+            "数字": "number", "数值": "number", "boolean": "boolean", "bool": "boolean", "布尔值": "boolean"}
+_TYPE_WORD = "|".join(sorted(map(re.escape, _TYPE_OF), key=len, reverse=True))
+
+
+def _declared_types(texts: list[str], keys: list[str]) -> dict[str, str]:
+    """The JSON type the texts give a key: ``name (string)``, ``age (integer, in years)``, ``age: int``,
+    ``score is a string``, ``score as a string``. Only leaf types: a key declared an array or an object is
+    a container, which the groups already describe."""
+    types: dict[str, str] = {}
+    for key in keys:
+        k = re.escape(key)
+        pattern = (rf"(?<![\w]){k}(?![\w])\s*(?:[(（]\s*|[:：]\s*|\s+(?:is|as)\s+(?:an?\s+)?)({_TYPE_WORD})(?![\w])")
+        for text in texts:
+            m = re.search(pattern, text, re.I)
+            if m:
+                types[key] = _TYPE_OF[m.group(1).lower()]
+                break
+    return types
 
 
 def _groups(texts: list[str], keys: list[str]) -> tuple[dict[str, tuple[str, ...]], bool]:
@@ -357,10 +503,15 @@ def hint(plan: Plan | None) -> str:
     """The prompt line naming the keys of a plan (empty without keys)."""
     if plan is None or not plan.keys:
         return ""
+    def typed(k: str) -> str:
+        kind = plan.types.get(k)
+        return f"{k} ({'a list' if kind == 'array' else kind})" if kind else k
+
     if not plan.groups:
-        return "Answer with a JSON object with the fields: " + ", ".join(plan.keys) + "."
+        return "Answer with a JSON object with the fields: " + ", ".join(map(typed, plan.keys)) + "."
     holder = "a list of objects with" if plan.lists else "an object with"
-    fields = [f"{k} ({holder} {', '.join(plan.groups[k])})" if k in plan.groups else k for k in plan.top]
+    fields = [f"{k} ({holder} {', '.join(map(typed, plan.groups[k]))})" if k in plan.groups else typed(k)
+              for k in plan.top]
     return "Answer with a JSON object with the fields: " + ", ".join(fields) + "."
 
 
@@ -427,6 +578,10 @@ class Steerer:
         self.open_array = tokens(lambda q: q in (b"[", b"[{") or q.startswith(b'[{"'))
         self.open_scalar_array = tokens(lambda q: q[:1] == b"[" and q[1:2] not in (b"", b"{"))
         self.scalar_start = tokens(lambda q: q[:1] == b'"' or q[:1].isdigit() or q[:1] == b"-")
+        self.string_start = tokens(lambda q: q[:1] == b'"')
+        self.number_start = tokens(lambda q: q[:1].isdigit() or q[:1] == b"-")
+        self.literal_start = tokens(lambda q: q[:1] in (b"t", b"f", b"n"))
+        self.boolean_start = tokens(lambda q: q[:1] in (b"t", b"f"))
         self.comma = tokens(lambda q: q[:1] == b",")
         self.close_object = tokens(lambda q: q[:1] == b"}")
         self.close_one = tokens(lambda q: q == b"}")
@@ -439,6 +594,8 @@ class Steerer:
         self.quote_close_object = tokens(lambda q: q.startswith(b'"}'))
         self.quote_comma = tokens(lambda q: q.startswith(b'",'))
         self.quote_close_continue = tokens(lambda q: q.startswith(b'"},'))
+        self.quote_close_list = tokens(lambda q: q.startswith(b'"}]'))
+        self.quote_close_list_continue = tokens(lambda q: q.startswith(b'"}],'))
         self._sources: dict[str, _Source] = {}
 
     # -------------------------------------------------------------- entry point
@@ -453,6 +610,8 @@ class Steerer:
             source = self._source(plan.source)
             if shape.in_string and not shape.in_key:
                 self._spans(shape, logits, source)
+                if plan.forms and shape.string_key in plan.forms:
+                    self._form_value(shape, logits, plan)
                 if not shape.string_text and not shape.pending:
                     self._cues(shape, logits, source, plan, numbers=False)
             elif not shape.in_string:
@@ -599,6 +758,58 @@ class Steerer:
             over = np.setdiff1d(self.digit, np.array(sorted(cont), dtype=np.int64))
             logits[over] -= NUMBER_OVER
 
+    def _form_value(self, shape: JsonShape, logits: np.ndarray, plan: Plan) -> None:
+        """A string value whose key has a sample form: towards the value of that form in the object's record
+        (the n-th record for the n-th object of a list), and closing it there."""
+        target = self._record_value(shape, plan)
+        if target is None:
+            return
+        want = json.dumps(target, ensure_ascii=False)[1:-1].encode("utf-8")
+        value = shape.string_text.encode("utf-8") + shape.pending
+        if not want.startswith(value):
+            return  # the model went its own way: the span nudges still apply
+        rest = want[len(value):]
+        boosted = self._prefix_tokens(rest) | set(self.closing.get(rest, ()))
+        if boosted:
+            logits[list(boosted)] += FORM_BIAS
+        group = self._list_group(shape, plan)
+        if rest or group is None:
+            return
+        # the value is complete; if it is the object's last, its closing decides whether the list goes on
+        if set(plan.groups[group]) - (shape.keys[-1] if shape.keys else set()) - {shape.string_key}:
+            return
+        more = shape.stack[-2][1] < len(records(plan, group))
+        logits[self.quote_close_list] -= FORM_BIAS if more else -FORM_BIAS
+        logits[self.quote_close_continue] += FORM_BIAS if more else -FORM_BIAS
+        if not more:
+            logits[self.quote_close_list_continue] -= 2 * FORM_BIAS  # the list was the object's last key
+
+    @staticmethod
+    def _list_group(shape: JsonShape, plan: Plan) -> str | None:
+        """The group whose list holds the object being written, if it is one."""
+        if len(shape.stack) >= 2 and shape.stack[-2][0] == ord("[") and shape.owners[-2] in plan.groups:
+            return shape.owners[-2]
+        return None
+
+    def _record_value(self, shape: JsonShape, plan: Plan) -> str | None:
+        key = shape.string_key or ""
+        group = self._list_group(shape, plan)
+        rows = records(plan, group)
+        index = shape.stack[-2][1] - 1 if group is not None else 0
+        return rows[index].get(key) if 0 <= index < len(rows) else None
+
+    def _declared(self, key: str, logits: np.ndarray, plan: Plan) -> None:
+        """Where a named key's value starts: the type the instruction declared for it, if any."""
+        kind = plan.types.get(key)
+        if kind not in ("string", "number", "boolean"):
+            return
+        wanted = {"string": self.string_start, "number": self.number_start, "boolean": self.boolean_start}[kind]
+        others = [t for t in (self.string_start, self.number_start, self.literal_start)
+                  if t is not wanted and not (kind == "boolean" and t is self.literal_start)]
+        for t in others:
+            logits[t] -= KEY_BIAS
+        logits[wanted] += KEY_BIAS
+
     def _prefix_tokens(self, rest: bytes) -> set[int]:
         out: set[int] = set()
         for n in range(1, min(len(rest), self.longest) + 1):
@@ -615,10 +826,22 @@ class Steerer:
                 logits[self.open_array if plan.lists else self.open_object] += KEY_BIAS
                 logits[self.open_scalar_array] -= KEY_BIAS
             elif shape.value_of in plan.for_object(shape.owner, shape.depth):
+                if plan.types.get(shape.value_of) == "array":  # a list of values, as the sample shows
+                    logits[self.open_scalar_array] += KEY_BIAS
+                    logits[self.open_object] -= KEY_BIAS
+                    return
                 logits[self.open] -= KEY_BIAS  # a named field is a leaf: a nested object there runs away
+                self._declared(shape.value_of, logits, plan)
             return
         if not shape.in_string and shape.stack and shape.stack[-1][0] == ord("[") and shape.owner in plan.groups:
-            if shape.last == "}":  # one object done: the source rarely holds more, and a small model repeats
+            rows = records(plan, shape.owner) if plan.forms else []
+            if shape.last == "}" and rows:  # one object per record of the input: go on while records remain
+                more = shape.items < len(rows)
+                logits[self.comma] += KEY_BIAS if more else -KEY_BIAS
+                logits[self.close_array_only] -= KEY_BIAS if more else -KEY_BIAS
+                logits[self.close_array_and_object] -= KEY_BIAS if more else -KEY_BIAS
+                logits[self.close_array_and_continue] -= KEY_BIAS
+            elif shape.last == "}":  # one object done: the source rarely holds more, and a small model repeats
                 parent_used = shape.keys[-1] if shape.keys else set()
                 if set(plan.for_object(None, shape.depth - 1)) <= parent_used:  # the object around it is done
                     logits[self.close_array_only] += KEY_BIAS
@@ -672,6 +895,10 @@ class Steerer:
         boosted: set[int] = set()
         for rest in rests:
             boosted |= self._prefix_tokens(rest)
+        if plan.sample:  # the sample spells the keys: one of the model's own ("event_time" for "events") is held back
+            logits -= KEY_BIAS
+            if boosted:
+                logits[list(boosted)] += KEY_BIAS
         if boosted:
             logits[list(boosted)] += KEY_BIAS_INSIDE if shape.in_string else KEY_BIAS
 

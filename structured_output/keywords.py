@@ -1,7 +1,8 @@
 """Every keyword a JSON Schema uses, and what each target does with it.
 
 The rules are data (``data/keywords.json``): per target (DashScope as the reference documents it,
-OpenAI's strict mode, the local engine as llguidance enforces it) and per keyword, whether it is
+OpenAI's strict mode, the local engine as llguidance enforces it, and the custom servers of
+``data/servers.json`` where their own docs say) and per keyword, whether it is
 enforced while decoding, enforced in part, only checked afterwards by validation, refused, an
 annotation, or not documented, each with its source. A new target is one more entry there.
 
@@ -46,6 +47,7 @@ class Target:
     endpoints: tuple[str, ...]  # catalog endpoint ids this target's rules describe
     default: Rule  # for keywords the rules do not name
     rules: dict[str, Rule]
+    server: str = ""  # the known custom server (data/servers.json id) whose docs these rules follow
 
     def rule(self, keyword: str) -> Rule:
         return self.rules.get(keyword, self.default)
@@ -58,8 +60,21 @@ class KeywordRules:
     groups: dict[str, str]  # keyword → what it applies to (any, object, array, string, ...)
     targets: tuple[Target, ...]
 
-    def target_for(self, endpoint: str) -> Target | None:
+    def target_for(self, endpoint: str, server: str = "") -> Target | None:
+        """The target describing ``endpoint``; on a custom URL whose server is picked, that server's."""
+        if endpoint == "custom" and server:
+            picked = next((t for t in self.targets if t.server == server), None)
+            if picked is not None:
+                return picked
         return next((t for t in self.targets if endpoint in t.endpoints), None)
+
+    def shown(self, endpoint: str, server: str = "") -> tuple[Target, ...]:
+        """The table's columns: the endpoint targets, and the picked custom server's target before them
+        (the servers are many; only the one in use gets a column, first, where it is seen without
+        scrolling the table sideways)."""
+        picked = self.target_for(endpoint, server)
+        first = (picked,) if picked is not None and picked.server else ()
+        return first + tuple(t for t in self.targets if not t.server)
 
 
 @dataclass(frozen=True)
@@ -88,7 +103,8 @@ def load_rules() -> KeywordRules:
                 if keyword in rules:
                     raise ValueError(f"keywords.json: target {t['id']!r} has two rules for {keyword!r}")
                 rules[keyword] = Rule(r["status"], r["note"], r["source"])
-        targets.append(Target(t["id"], t["label"], tuple(t["endpoints"]), Rule(**t["default"]), rules))
+        targets.append(Target(t["id"], t["label"], tuple(t["endpoints"]), Rule(**t["default"]), rules,
+                              t.get("server", "")))
     short: dict[str, str] = data["short_statuses"]
     if set(short) != set(statuses):
         raise ValueError("keywords.json: short_statuses must name exactly the statuses")
@@ -110,23 +126,25 @@ def _places(paths: list[str]) -> str:
     return shown + (f" and {len(paths) - MAX_PLACES} more" if len(paths) > MAX_PLACES else "")
 
 
-def keyword_table(schema: Any, rules: KeywordRules | None = None) -> pd.DataFrame:
+def keyword_table(schema: Any, rules: KeywordRules | None = None,
+                  targets: tuple[Target, ...] | None = None) -> pd.DataFrame:
     """One row per keyword the schema uses: where, and one column per target with what it does (in
     the short words of ``short_statuses``; ``keyword_details`` has the full words, notes and sources).
 
     ``df.attrs["targets"]`` maps each target column to its target id.
     """
     rules = rules or load_rules()
+    targets = rules.targets if targets is None else targets
     rows = []
     for keyword, paths in keyword_uses(schema).items():
         row: dict[str, str] = {"keyword": keyword, "applies to": rules.groups.get(keyword, UNKNOWN_GROUP),
                                "used at": _places(paths)}
-        for t in rules.targets:
+        for t in targets:
             row[t.label] = rules.short[t.rule(keyword).status]
         rows.append(row)
-    columns = ["keyword", "applies to", "used at", *(t.label for t in rules.targets)]
+    columns = ["keyword", "applies to", "used at", *(t.label for t in targets)]
     df = pd.DataFrame(rows, columns=columns)
-    df.attrs["targets"] = {t.label: t.id for t in rules.targets}
+    df.attrs["targets"] = {t.label: t.id for t in targets}
     return df
 
 
@@ -136,12 +154,14 @@ def legend(rules: KeywordRules | None = None) -> str:
     return " · ".join(f"{rules.short[k]} = {words}" for k, words in rules.statuses.items())
 
 
-def keyword_details(schema: Any, rules: KeywordRules | None = None) -> pd.DataFrame:
+def keyword_details(schema: Any, rules: KeywordRules | None = None,
+                    targets: tuple[Target, ...] | None = None) -> pd.DataFrame:
     """The same keywords in long form: one row per keyword and target, with the note and its source."""
     rules = rules or load_rules()
+    targets = rules.targets if targets is None else targets
     rows = [{"keyword": keyword, "target": t.label, "status": rules.statuses[t.rule(keyword).status],
              "note": t.rule(keyword).note, "source": t.rule(keyword).source}
-            for keyword in keyword_uses(schema) for t in rules.targets]
+            for keyword in keyword_uses(schema) for t in targets]
     return pd.DataFrame(rows, columns=["keyword", "target", "status", "note", "source"])
 
 

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -186,23 +187,97 @@ class ImageRef(_Strict):
         return ImageInput(url=self.url, name=self.name or (self.url or "").rsplit("/", 1)[-1])
 
 
-class VideoRef(_Strict):
-    """A shipped clip (``presets/assets``) sampled at ``fps`` when the preset is loaded."""
+class FrameRef(_Strict):
+    """One frame of a saved video: the picture (base64) and the time it was taken at."""
 
-    asset: str
+    data_b64: str
+    mime: str = "image/jpeg"
+    t: float = Field(ge=0)
+
+    @field_validator("data_b64")
+    @classmethod
+    def _data(cls, v: str) -> str:
+        try:
+            raw = base64.b64decode(v, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError("is not valid base64") from None
+        if _sniff_mime(raw) is None:
+            raise ValueError("does not hold a PNG, JPEG or WebP image")
+        return v
+
+    @field_validator("mime")
+    @classmethod
+    def _mime(cls, v: str) -> str:
+        if v not in IMAGE_MIME_TYPES:
+            raise ValueError(f"must be one of {', '.join(IMAGE_MIME_TYPES)} (got {v!r})")
+        return v
+
+
+class VideoRef(_Strict):
+    """The request's video: a shipped clip (``presets/assets``) sampled at ``fps`` when the preset is
+    loaded, the frames a user's clip was sampled into (kept in the preset, within a size limit), or a
+    URL the service fetches."""
+
+    asset: str | None = None
+    frames: list[FrameRef] = Field(default_factory=list)
+    url: str | None = None
+    name: str = ""
+    duration_s: float | None = Field(None, ge=0)
     fps: float = Field(2.0, gt=0)
 
     @field_validator("asset")
     @classmethod
-    def _asset_file(cls, v: str) -> str:
-        if not re.fullmatch(ASSET_NAME_PATTERN, v) or not (assets_dir() / v).is_file():
+    def _asset_file(cls, v: str | None) -> str | None:
+        if v is not None and (not re.fullmatch(ASSET_NAME_PATTERN, v) or not (assets_dir() / v).is_file()):
             raise ValueError(f"names no file in presets/assets (got {v!r})")
         return v
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://", v):
+            raise ValueError(f"must start with http:// or https:// (got {v[:60]!r})")
+        return v
+
+    @field_validator("frames")
+    @classmethod
+    def _frames_size(cls, v: list[FrameRef]) -> list[FrameRef]:
+        total = sum(len(f.data_b64) * 3 // 4 for f in v)
+        if total > max_preset_video_bytes():
+            raise ValueError(f"hold {total / 1e6:.1f} MB of frames; a preset keeps at most "
+                             f"{max_preset_video_bytes() / 1e6:.0f} MB")
+        return v
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> VideoRef:
+        given = [k for k in ("asset", "frames", "url") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("a video needs exactly one of `asset`, `frames` or `url` "
+                             f"(got {', '.join(given) or 'none'})")
+        return self
+
     def to_input(self) -> VideoInput:
+        if self.url is not None:
+            return VideoInput(url=self.url, fps=self.fps, name=self.name)
+        if self.frames:
+            label = self.name or "video"
+            from structured_output.video import timestamp
+
+            return VideoInput(frames=[ImageInput(mime=f.mime, data=base64.b64decode(f.data_b64),
+                                                 name=f"{label} @ {timestamp(f.t)}") for f in self.frames],
+                              times=[f.t for f in self.frames], fps=self.fps, name=self.name,
+                              duration_s=self.duration_s)
         from structured_output import video  # PyAV is only loaded when a preset has a clip
 
+        assert self.asset is not None
         return video.sample((assets_dir() / self.asset).read_bytes(), self.asset, self.fps)
+
+
+def max_preset_video_bytes() -> int:
+    """How many bytes of frames a saved preset may hold (``data/video_limits.json``)."""
+    from structured_output.video import limits
+
+    return limits().max_preset_frames_bytes
 
 
 class Documented(_Strict):
@@ -467,6 +542,11 @@ class Preset(RequestFields):
             for holder, model in holders:
                 if model.images:
                     holder["images"] = [_embedded(ref) for ref in model.images]
+                if getattr(model, "video", None) is not None and model.video.asset is not None:
+                    clip = model.video.to_input()  # a shared file stands alone: the clip's frames go in it
+                    holder["video"] = _video_ref(replace(clip, name=""), self.title).model_dump(
+                        mode="json", exclude_none=True, exclude_defaults=True) | {
+                        "fps": clip.fps, "name": model.video.asset}
         return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -684,6 +764,32 @@ def _image_ref(img: ImageInput) -> ImageRef:
     return ImageRef(url=img.url, name=img.name)
 
 
+def _video_ref(video: VideoInput, source: str) -> VideoRef:
+    """The playground's video as a preset keeps it: a shipped clip as its name (when sampling it again at
+    the same rate gives the same frames), a URL as the URL, and any other clip as its frames, within
+    ``max_preset_video_bytes``; over it, a PresetError that says what to change."""
+    if video.url:
+        return VideoRef(url=video.url, name=video.name, fps=video.fps)
+    asset = assets_dir() / video.name if video.name and re.fullmatch(ASSET_NAME_PATTERN, video.name) else None
+    if asset is not None and asset.is_file():
+        try:
+            again = VideoRef(asset=video.name, fps=video.fps).to_input()
+        except ValueError:
+            again = None
+        if again is not None and [f.data for f in again.frames] == [f.data for f in video.frames]:
+            return VideoRef(asset=video.name, fps=video.fps)
+    total = sum(len(f.data or b"") for f in video.frames)
+    limit = max_preset_video_bytes()
+    if total > limit:
+        raise PresetError(source, [f"the video's {len(video.frames)} frames take {total / 1e6:.1f} MB; a preset keeps "
+                                   f"at most {limit / 1e6:.0f} MB of frames. Lower the sampling rate (now "
+                                   f"{video.fps:g} fps) or upload a shorter clip, then save again; or remove the "
+                                   "video to save the rest."], "video")
+    frames = [FrameRef(data_b64=base64.b64encode(f.data or b"").decode("ascii"), mime=f.mime, t=t)
+              for f, t in zip(video.frames, video.times, strict=True)]
+    return VideoRef(frames=frames, name=video.name, duration_s=video.duration_s, fps=video.fps)
+
+
 def request_to_preset(req: Request, title: str, *, preset_id: str | None = None, section: str = "My presets",
                       description: str = "", documented: Documented | None = None,
                       expect: Expectation | None = None, call: Literal["create", "parse"] = "create") -> Preset:
@@ -704,6 +810,9 @@ def request_to_preset(req: Request, title: str, *, preset_id: str | None = None,
         "temperature": req.temperature, "max_tokens": req.max_tokens, "enable_thinking": req.enable_thinking,
         "stream": req.stream, "logprobs": req.logprobs, "expect": expect.model_dump(exclude_none=True),
     }
+    if req.video is not None:
+        ref = _video_ref(req.video, title or "preset")
+        data["video"] = ref.model_dump(mode="json", exclude_none=True, exclude_defaults=True) | {"fps": ref.fps}
     if documented is not None:
         data["documented"] = documented.model_dump()
     preset = _validate(data, title or "preset")

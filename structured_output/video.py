@@ -44,6 +44,7 @@ class Limits:
     compatible_interval_s: float
     url_formats: tuple[str, ...]
     sources: dict[str, dict[str, Any]]
+    max_preset_frames_bytes: int = 8_000_000
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +54,7 @@ def limits() -> Limits:
     return Limits(float(v["fps_default"]), float(v["fps_min"]), float(v["fps_max"]), int(v["min_frames"]),
                   int(v["max_frames"]), int(v["max_upload_bytes"]), int(v["max_frame_edge_px"]),
                   float(v["compatible_assumed_interval_s"]), tuple(v["url_formats"]),
-                  {k: d for k, d in raw.items() if isinstance(d, dict)})
+                  {k: d for k, d in raw.items() if isinstance(d, dict)}, int(v["max_preset_frames_bytes"]))
 
 
 def timestamp(seconds: float) -> str:

@@ -54,8 +54,8 @@ with col_schema:
                        annotations=editors.annotations_for(schema_lint))
     validation_choice.validate_against(mode)
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
-    keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
-keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT])
+    keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
+keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 
 col_images, col_params = st.columns(2, gap="large")
 with col_images, st.container(border=True):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from local_engine.guards import ITEMS_SOFT, Guards, JsonShape
-from local_engine.steering import Plan, Steerer
+from local_engine.steering import Plan, Steerer, hint, read_plan, records
 
 PIECES = [b"}", b"]", b"},", b'"]', b'"}', b"}]", b'"', b"a", b"{", b", "]
 
@@ -229,3 +231,62 @@ def test_nothing_is_steered_without_a_plan_or_outside_values() -> None:
     Steerer(SPAN_PIECES).apply(shape, logits, None)
     assert not logits.any()
     assert grounded('{"Lau', "Laura") == {}  # a key, not a value
+
+
+# ---------------------------------------------------------------- a JSON sample in the instruction
+
+SAMPLE = 'Reply in JSON like this: {"events": [{"event_time": "01:25", "score": "3-2"}]}'
+TIMELINE = ("At the start: LIONS TIGERS · 0-0 · MINUTE 60\n00:02 MINUTE 62\n00:04 1-0 · MINUTE 64\n"
+            "00:08 1-1\n00:10 2-1 · MINUTE 70")
+FORM_PIECES = [b'"', b'"0', b"00", b":", b"04", b"08", b"01", b"1", b"-", b"0", b'"}', b'"},', b'"}]', b'"}]}',
+               b'"}],', b",", b"]", b"]}", b"}", b"2", b"3", b'"event', b'"events"', b"s", b'_time"']
+
+
+def test_a_json_sample_gives_keys_nesting_types_and_forms() -> None:
+    plan = read_plan([SAMPLE], TIMELINE)
+    assert plan.sample and plan.groups == {"events": ("event_time", "score")} and plan.lists
+    assert plan.types == {"event_time": "string", "score": "string"}
+    assert re.fullmatch(plan.forms["event_time"], "00:04") and not re.search(plan.forms["event_time"], "MINUTE 60")
+    assert re.fullmatch(plan.forms["score"], "12-0") and not re.search(plan.forms["score"], "00:04")
+    # the records are the lines holding both forms: the changes, not the start (which has no time)
+    assert records(plan, "events") == [{"event_time": "00:04", "score": "1-0"}, {"event_time": "00:08", "score": "1-1"},
+                                       {"event_time": "00:10", "score": "2-1"}]
+    # the reference's structure with a description in each value: groups and types, no form of a description
+    ref = read_plan(['The output must follow: {"info": {"name": "String. Required.", "age": "String, e.g. 25 '
+                     'years old, as written"}, "hobby": ["Array of strings."]}'])
+    assert ref.groups == {"info": ("name", "age")} and not ref.lists and ref.types["hobby"] == "array"
+    assert ref.forms == {} and read_plan(["no sample {here}: extract the name and age"]).sample is False
+
+
+def test_declared_types_are_read_from_the_instruction() -> None:
+    plan = read_plan(["You need to extract the name (string), age (integer, in years), and email. Output JSON."])
+    assert plan.keys == ("name", "age", "email") and plan.types == {"name": "string", "age": "number"}
+    assert "age (number)" in hint(plan)
+    got = steered('{"name": ', plan, FORM_PIECES)
+    assert got[b'"'] > 0 and got[b"1"] < 0  # a declared string starts as a string, not as a number
+    got = steered('{"name": "Al", "age": ', plan, FORM_PIECES)
+    assert got[b"1"] > 0 and got[b'"'] < 0
+
+
+def test_a_value_in_the_samples_form_is_taken_from_the_objects_record_in_order() -> None:
+    plan = read_plan([SAMPLE], TIMELINE)
+    first = steered('{"events": [{"event_time": "', plan, FORM_PIECES)
+    assert first[b"00"] > first.get(b"01", 0) and first[b"00"] > 0
+    assert steered('{"events": [{"event_time": "00:', plan, FORM_PIECES)[b"04"] > 0
+    second = steered('{"events": [{"event_time": "00:04", "score": "1-0"}, {"event_time": "00:', plan, FORM_PIECES)
+    assert second[b"08"] > second[b"04"] + 4  # the second object takes the second record
+    # the last value of an object: the list goes on while records remain, and closes after the last
+    going = steered('{"events": [{"event_time": "00:04", "score": "1-0', plan, FORM_PIECES)
+    assert going[b'"},'] > going[b'"}]'] + 8
+    done = steered('{"events": [{"event_time": "00:04", "score": "1-0"}, {"event_time": "00:08", "score": "1-1"}, '
+                   '{"event_time": "00:10", "score": "2-1', plan, FORM_PIECES)
+    assert done[b'"}]'] > done[b'"},'] + 8 and done[b'"}]'] > done[b'"}],'] + 8
+    after = steered('{"events": [{"event_time": "00:04", "score": "1-0"}', plan, FORM_PIECES)
+    assert after[b","] > 0 and after[b"]"] < 0
+
+
+def test_the_samples_keys_hold_back_keys_of_the_models_own() -> None:
+    plan = read_plan([SAMPLE], TIMELINE)
+    got = steered('{"event', plan, FORM_PIECES)
+    assert got[b"s"] > 0 and got[b'_time"'] < 0  # "events", the sample's key, not "event_time" at the top
+    assert steered('{"event', Plan(("events", "event_time")), FORM_PIECES).get(b'_time"', 0) == 0  # prose: left alone

@@ -56,6 +56,29 @@ def test_table_beside_the_schema_lint_names_each_keyword_per_target(monkeypatch:
     assert not any(e.label.startswith("Keywords:") for e in at.expander)
 
 
+def test_a_picked_custom_server_gets_its_own_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a custom URL, the server picked (guessed from llama-server's port here) gets a column with what
+    its docs say, and the caption under the lint speaks for it; the other servers get none."""
+    at = open_page(monkeypatch, "playground")
+    at.session_state[state.ENDPOINT] = "custom"
+    at.session_state[state.CUSTOM_URL] = "http://127.0.0.1:8080/v1"
+    at.session_state[state.MODE] = "json_schema"
+    at.session_state[state.SCHEMA_TEXT] = json.dumps(TAGS_SCHEMA)
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state[state.CUSTOM_SERVER] == "llama-server"
+    table = next(df for df in _frames(at) if "used at" in df.columns)
+    assert "llama.cpp llama-server" in table.columns and "vLLM" not in table.columns
+    row = table[table["keyword"] == "uniqueItems"].iloc[0]
+    assert row["llama.cpp llama-server"] == "○ afterwards only"
+    page = texts(at)
+    assert "Your endpoint: llama.cpp llama-server" in plain(page) or "Your endpoint: **llama.cpp llama-server**" in page
+    assert "llama.cpp llama-server: not enforced while decoding; checked afterwards: uniqueItems" in page
+    at.selectbox(key=state.CUSTOM_SERVER).set_value("llama-cpp-python").run()
+    table = next(df for df in _frames(at) if "used at" in df.columns)
+    assert set(table["llama-cpp-python server"]) == {"✗ refused"} and "llama.cpp llama-server" not in table.columns
+
+
 @pytest.mark.engine
 def test_result_names_what_was_not_enforced_and_whether_the_answer_satisfied_it(
         monkeypatch: pytest.MonkeyPatch, local_engine_url: str) -> None:

@@ -304,6 +304,42 @@ def test_save_export_import_round_trip(make_app: Callable[..., AppTest], user_di
     assert not (user_dir / "image-ticket-invoice.json").exists()
 
 
+def test_a_saved_preset_keeps_the_playgrounds_video(make_app: Callable[..., AppTest], user_dir: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A clip the user uploaded is saved as its sampled frames and opens again with them; a video over the
+    size limit is refused with what to change, and the title typed is kept."""
+    from structured_output import presets, video
+
+    clip = video.sample((assets_dir() / "scoreboard.mp4").read_bytes(), "my match.mp4", 0.5)
+    at = make_app()
+    ss = at.session_state
+    ss[state.MODEL] = "qwen3-vl-plus"
+    ss[state.MODE] = "json_object"
+    ss[state.USER_TEXT] = "The events in JSON."
+    ss[state.VIDEO] = clip
+    ss[state.VIDEO_FPS] = 0.5
+    at.run()
+    assert "a video of 6 frames" in texts(at)
+    monkeypatch.setattr(presets, "max_preset_video_bytes", lambda: 1000)
+    at.text_input(key=state.PRESETS_SAVE_TITLE).input("My match").run()
+    at.button(key=state.PRESETS_SAVE_BUTTON).click().run()
+    assert not (user_dir / "user-my-match.json").exists()
+    refused = " ".join(plain(e.value) for e in at.error)
+    assert "the video's 6 frames take" in refused and "Lower the sampling rate (now 0.5 fps)" in refused
+    assert at.text_input(key=state.PRESETS_SAVE_TITLE).value == "My match"
+
+    monkeypatch.undo()
+    monkeypatch.setenv("SOP_USER_PRESETS_DIR", str(user_dir))
+    at.button(key=state.PRESETS_SAVE_BUTTON).click().run()
+    saved = json.loads((user_dir / "user-my-match.json").read_text())
+    assert len(saved["video"]["frames"]) == 6 and saved["video"]["fps"] == 0.5
+    ss[state.VIDEO] = None
+    open_preset(at, "user-my-match", origin="user")
+    back = at.session_state[state.VIDEO]
+    assert back is not None and back.times == clip.times
+    assert [f.data for f in back.frames] == [f.data for f in clip.frames]
+
+
 def test_bad_import_names_the_field_and_keeps_the_page_usable(make_app: Callable[..., AppTest],
                                                               user_dir: Path) -> None:
     at = make_app()

@@ -50,8 +50,10 @@ def _status(df: Any, keyword: str, target: str) -> str:
 
 
 def test_table_lists_each_keyword_once_with_its_places() -> None:
-    df = keyword_table(SCHEMA)
-    assert list(df.columns) == ["keyword", "applies to", "used at", DS, OA, LOCAL]
+    assert list(keyword_table(SCHEMA, None, load_rules().shown("local")).columns) == [
+        "keyword", "applies to", "used at", DS, OA, LOCAL]
+    df = keyword_table(SCHEMA)  # every target, the custom servers after the three endpoints
+    assert list(df.columns)[:6] == ["keyword", "applies to", "used at", DS, OA, LOCAL]
     assert df["keyword"].is_unique
     assert set(df["keyword"]) == {"title", "type", "properties", "enum", "items", "pattern", "uniqueItems", "allOf",
                                   "minLength", "oneOf", "const", "required", "additionalProperties", "x-internal"}
@@ -209,3 +211,61 @@ def test_attention_names_what_a_target_does_not_simply_enforce() -> None:
     openai_words = attention(SCHEMA, by_id["openai_strict"], rules)
     assert openai_words["refused (the request fails)"] == ["allOf"]
     assert "enforced while decoding" not in attention({"type": "object"}, by_id["dashscope"], rules)
+
+
+# ---------------------------------------------------------------- custom servers, where their docs say
+
+LLAMA = "llama.cpp llama-server"
+
+
+def test_every_known_server_has_a_target_and_only_the_picked_one_gets_a_column() -> None:
+    from structured_output.servers import known_servers
+
+    rules = load_rules()
+    server_targets = {t.server: t for t in rules.targets if t.server}
+    assert set(server_targets) == {s.id for s in known_servers()}
+    assert all(not t.endpoints for t in server_targets.values())  # shown only when picked
+    base = [t.id for t in rules.shown("local")]
+    assert base == ["dashscope", "openai_strict", "local"] and [t.id for t in rules.shown("custom")] == base
+    assert [t.id for t in rules.shown("custom", "llama-server")] == ["llama-server", *base]
+    assert [t.id for t in rules.shown("local", "llama-server")] == base  # a server matters on a custom URL only
+    assert rules.target_for("custom", "vllm").id == "vllm"  # type: ignore[union-attr]
+    assert rules.target_for("custom", "no-such-server").id == "openai_strict"  # type: ignore[union-attr]
+    df = keyword_table(SCHEMA, rules, rules.shown("custom", "llama-server"))
+    assert LLAMA in df.columns and "vLLM" not in df.columns and df.attrs["targets"][LLAMA] == "llama-server"
+
+
+def test_llama_server_column_follows_llama_cpps_converter_readme() -> None:
+    df = keyword_table(SCHEMA)
+    for keyword in ("type", "properties", "required", "items", "additionalProperties"):
+        assert _status(df, keyword, LLAMA) == "✓ decoding", keyword
+    assert _status(df, "pattern", LLAMA) == "◐ in part"  # must start with ^ and end with $
+    assert _status(df, "oneOf", LLAMA) == "◐ in part"  # not mixed with properties
+    assert _status(df, "uniqueItems", LLAMA) == "○ afterwards only"  # skipped silently
+    for keyword in ("allOf", "const", "enum", "title"):  # the README neither shows nor lists them
+        assert _status(df, keyword, LLAMA) == "? not documented", keyword
+    row = keyword_details(SCHEMA).query("keyword == 'uniqueItems' and target == @LLAMA").iloc[0]
+    assert "skipped silently" in row["note"] and "grammars/README.md" in row["source"]
+
+
+def test_what_each_other_server_documents() -> None:
+    df = keyword_table(SCHEMA)
+    assert {_status(df, k, "llama-cpp-python server") for k in keyword_uses(SCHEMA)} == {"✗ refused"}
+    assert {_status(df, k, "Ollama") for k in keyword_uses(SCHEMA)} == {"? not documented"}
+    assert _status(df, "pattern", "SGLang") == "✓ decoding"
+    assert _status(df, "uniqueItems", "SGLang") == "? not documented"
+    assert _status(df, "enum", "vLLM") == "✓ decoding" and _status(df, "uniqueItems", "vLLM") == "? not documented"
+    vllm = load_rules().target_for("custom", "vllm")
+    assert vllm is not None and "guidance instead of xgrammar" in vllm.rule("uniqueItems").note
+    assert _status(df, "type", "LM Studio") == "✓ decoding"
+    assert _status(df, "pattern", "LM Studio") == "? not documented"
+    refused = attention(SCHEMA, load_rules().target_for("custom", "llama-cpp-python"))  # type: ignore[arg-type]
+    assert list(refused) == ["refused (the request fails)"]
+
+
+def test_every_server_rule_cites_a_page() -> None:
+    for t in load_rules().targets:
+        if not t.server:
+            continue
+        for rule in {*t.rules.values(), t.default}:
+            assert re.search(r"[a-z0-9-]+\.(?:ai|com|io|org)/", rule.source), (t.id, rule.source)

@@ -39,5 +39,21 @@ def test_native_frame_list_uses_fps_or_the_default() -> None:
 def test_timeline_keeps_one_line_per_change() -> None:
     frames = [ImageInput(url="", where="", ocr_text=t) for t in ("0 - 0", "0 - 0", "1 - 0\n", "", "1 - 0")]
     text = video_text(VideoInput(where="v", frames=frames, times=[0, 2, 4, 6, 8], timing="fps 0.5 as sent"))
-    assert text.splitlines()[1:] == ["[00:00] 0 - 0", "[00:04] 1 - 0", "[00:06] (no text)", "[00:08] 1 - 0"]
+    assert text.splitlines()[1:] == ["At the start: 0 - 0",
+                                     "Then, at each time (mm:ss) the text changed, what changed:",
+                                     "00:04 1 - 0", "00:06 (no text)", "00:08 1 - 0"]
     assert "5 frames, fps 0.5 as sent" in text.splitlines()[0]
+
+
+def test_timeline_shows_only_the_lines_that_changed() -> None:
+    """A clock that ticks in every frame does not hide the change that matters: each later frame gives
+    only its changed lines, so a new score is a short line with its time."""
+    board = "LIONS TIGERS\n\n{score}\n\nMINUTE {minute}"
+    texts = [board.format(score=s, minute=60 + 2 * i) for i, s in enumerate(["0-0", "0-0", "1-0"])]
+    frames = [ImageInput(url="", where="", ocr_text=t) for t in texts]
+    lines = video_text(VideoInput(where="v", frames=frames, times=[0, 2, 4], timing="t")).splitlines()
+    assert lines[1] == "At the start: LIONS TIGERS · 0-0 · MINUTE 60"
+    assert lines[3:] == ["00:02 MINUTE 62", "00:04 1-0 · MINUTE 64"]
+    still = [ImageInput(url="", where="", ocr_text="GATE 4")] * 3
+    assert video_text(VideoInput(where="v", frames=still, times=[0, 1, 2], timing="t")).endswith(
+        "At the start: GATE 4\nThe text does not change.")
