@@ -17,7 +17,8 @@ gains as much as English:
   disfavour JSON punctuation (``{ } [ ]``) inside a string when the input has none, running on across a
   clause break the input has after the span, and closing a value as a copy of another value of its object.
 - **numbers**: while writing a number, favour digits that continue a number of the input, favour ending it
-  where an input number ends, and disfavour digits that make it longer than every number of the input;
+  where an input number ends, and disfavour digits that make it longer than every number of the input (a
+  run of digits inside a string too: "14 September" does not gain an invented "2023");
   where the grammar asks for a number (and nothing else), favour starting one the input holds.
 - **cues**: where a value starts, favour the places of the input whose neighbourhood names the key being
   filled (``"bedrooms"`` starts at the ``3`` of "3 bedrooms"; ``"罚款金额"`` beside "罚款200元") and disfavour
@@ -569,6 +570,11 @@ class Steerer:
 
         self.quote = np.flatnonzero([p[:1] == b'"' for p in pieces])
         self.digit = np.flatnonzero([p[:1].isdigit() for p in pieces])
+        # digits a token starts with (after one space at most), for numbers written inside strings
+        lead = [re.match(rb" ?(\d*)", p) for p in pieces]
+        self.lead_digits = np.array([len(m.group(1)) if m else 0 for m in lead])
+        self.lead_space = np.array([p[:1] == b" " for p in pieces])
+        self._over: dict[tuple[int, int], np.ndarray] = {}
         # a token that ends a number: what follows it in JSON (',', '}', ']'), not more of it
         self.number_end = tokens(lambda q: q[:1] in (b",", b"}", b"]"))
         before_quote = [p.split(b'"')[0] for p in pieces]
@@ -695,6 +701,7 @@ class Steerer:
             logits[self.junk] -= JUNK_BIAS
         if len(value) >= 2 and shape.values and shape.at_object and shape.string_text in shape.values[-1]:
             logits[self.closing.get(b"", [])] -= SPAN_REPEAT  # "项目": "100" after "运动员": "100": go on or not
+        self._digits_in_string(shape.string_text, logits, source)
         if not value:
             if source.starts.size:
                 logits[source.starts] += SPAN_START
@@ -732,6 +739,18 @@ class Steerer:
             logits[list(across)] -= SPAN_BREAK
         if close:
             logits[list(close)] += SPAN_END
+
+    def _digits_in_string(self, text: str, logits: np.ndarray, source: _Source) -> None:
+        """A run of digits inside a string is held to the longest number of the input too ("14 September"
+        does not become "14 September 2023" when no number of the input has four digits)."""
+        run = len(text) - len(text.rstrip("0123456789"))
+        over = self._over.get((run, source.longest))
+        if over is None:
+            grows = self.lead_digits + np.where(self.lead_space, 0, run)
+            over = np.flatnonzero((self.lead_digits > 0) & (grows > source.longest))
+            self._over[(run, source.longest)] = over
+        if over.size:
+            logits[over] -= NUMBER_OVER
 
     def _numbers(self, shape: JsonShape, logits: np.ndarray, source: _Source) -> None:
         written = shape.number_text

@@ -224,6 +224,15 @@ def test_numbers_follow_the_numbers_of_the_input_and_end_where_they_end() -> Non
     assert after_one[b"2"] > 0 and after_one.get(b",", 0) <= 0
 
 
+def test_digits_inside_a_string_are_held_to_the_longest_number_of_the_input() -> None:
+    src = "The festival is on 14 September at Victoria Park."
+    pieces = [*SPAN_PIECES, b" 2023", b"20", b" 14", b"3"]
+    later = grounded('{"date": "14 September', src, pieces)
+    assert later[b" 2023"] < 0 and later.get(b" 14", 0) >= 0  # no four-digit number in the input
+    assert grounded('{"date": "1', src, pieces)[b"4"] >= 0 and grounded('{"date": "14', src, pieces)[b"3"] < 0
+    assert grounded('{"date": "On ', "2025-07-12", pieces).get(b"20", 0) >= 0  # four digits are in this input
+
+
 def test_nothing_is_steered_without_a_plan_or_outside_values() -> None:
     shape = JsonShape()
     shape.feed('{"a": "Lau')
