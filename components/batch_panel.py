@@ -242,7 +242,7 @@ def results(outs: list[BatchOutcome]) -> None:
     st.dataframe(shown.assign(mode=shown["mode"].map(_mode_label))[order], hide_index=True, width="stretch",
                  height=min(38 + 35 * max(len(shown), 1), 420),
                  column_config={
-                     "mode": st.column_config.TextColumn(width="small", pinned=True),
+                     "mode": st.column_config.TextColumn(pinned=True),  # its own width: "JSON Schema" whole
                      "row": st.column_config.NumberColumn(width="small", pinned=True),
                      "repeat": st.column_config.NumberColumn(width="small"),
                      "correct": st.column_config.CheckboxColumn("correct", width="small",
@@ -349,7 +349,7 @@ def start_remote(base: Request, items: list[BatchItem]) -> None:
         ss[state.BATCH_REMOTE_ERROR] = _error_text(e)
         return
     ss[state.BATCH_REMOTE_ERROR] = ""
-    ss[state.BATCH_REMOTE_ID] = info.id
+    ss[state.BATCH_REMOTE_ID] = ss[state.BATCH_REMOTE_PICK] = info.id
     ss[state.BATCH_REMOTE_RESULTS] = None
 
 
@@ -381,16 +381,24 @@ def remote_jobs(base: Request) -> None:
     if ss[state.BATCH_REMOTE_PICK] not in by_id:
         ss[state.BATCH_REMOTE_PICK] = ss[state.BATCH_REMOTE_ID] if ss[state.BATCH_REMOTE_ID] in by_id else jobs[0].id
     col_pick, col_open, col_refresh = st.columns([4, 1, 1], vertical_alignment="bottom")
+    # the label stays the same while a job runs (a changing label is not redrawn for the picked option);
+    # its status is the line under the list
     pick = col_pick.selectbox(
         f"Batch jobs on this service ({len(jobs)} newest)", list(by_id), key=state.BATCH_REMOTE_PICK,
-        format_func=lambda i: (f"{i} · {by_id[i].status.replace('_', ' ')} · {by_id[i].done}/{by_id[i].total} rows · "
-                               f"{by_id[i].metadata.get('model', '')} · {_when(by_id[i].created_at)}"))
+        format_func=lambda i: " · ".join(x for x in (i, by_id[i].metadata.get("model", ""),
+                                                     f"created {_when(by_id[i].created_at)}") if x))
     if col_open.button("Open", key=state.BATCH_REMOTE_OPEN_BUTTON, icon=":material/open_in_new:", width="stretch",
                        disabled=pick == ss[state.BATCH_REMOTE_ID]):
         ss[state.BATCH_REMOTE_ID] = pick
         ss[state.BATCH_REMOTE_RESULTS] = None
         st.rerun()
     col_refresh.button("Refresh", key=state.BATCH_REMOTE_REFRESH_BUTTON, icon=":material/refresh:", width="stretch")
+    picked = by_id[pick]
+    others = sum(1 for j in jobs if not j.finished)
+    st.caption(f"{md_escape(pick)}: {picked.status.replace('_', ' ')} · {picked.done} of {picked.total} rows done"
+               + (f" · {picked.failed} refused or failed" if picked.failed else "")
+               + (f" · {others} job{'s' if others != 1 else ''} of this list still running" if others else "")
+               + (" · shown below" if pick == ss[state.BATCH_REMOTE_ID] else " · Open shows it"))
 
 
 def remote_progress(base: Request) -> None:

@@ -8,7 +8,14 @@ from components import batch_panel, connection, results, state
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
-from structured_output.runs.batch import BatchError, BatchJob, build_grid, expected_fields, template_fields
+from structured_output.runs.batch import (
+    LIVE_MAX_RUNS,
+    BatchError,
+    BatchJob,
+    build_grid,
+    expected_fields,
+    template_fields,
+)
 from structured_output.runs.batch_api import job_file
 
 REMOTE_MAX_CONCURRENCY = 8
@@ -63,6 +70,9 @@ if rows and not problem:
         fields = expected_fields(rows)
     except BatchError as e:
         problem = str(e)
+if run_as == "live" and len(items) > LIVE_MAX_RUNS and not problem:
+    problem = (f"{len(items)} runs is more than {LIVE_MAX_RUNS} live requests; run them as a batch job (Run as) "
+               "or split the rows.")
 if run_as == "job" and items and not problem:
     try:
         job_file(items)  # the service's limits, checked before anything is sent
@@ -71,7 +81,7 @@ if run_as == "job" and items and not problem:
 
 job: BatchJob | None = ss[state.BATCH_JOB]
 running = job is not None and job.running
-col_run, col_why = st.columns([1, 5], vertical_alignment="center")
+col_run, col_why = st.columns([1.6, 4.4] if run_as == "job" else [1, 5], vertical_alignment="center")
 run_label = f"Run {len(items)} row{'s' if len(items) != 1 else ''}" if items else "Run"
 if run_as == "job":
     run_label = f"Start a job of {len(items)} row{'s' if len(items) != 1 else ''}" if items else "Start a job"

@@ -21,8 +21,9 @@ from structured_output.request import Mode, Request
 from structured_output.result import RunResult
 from structured_output.runs.service import EngineSupervisor, Runner, RunService
 
-MAX_BATCH_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 2000
+MAX_BATCH_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 50_000  # as many as one batch job takes (data/batch_api.json); live runs stop at LIVE_MAX_RUNS
+LIVE_MAX_RUNS = 2000  # beyond this, rows one request at a time take hours: that is a batch job's work
 TEXT_COLUMN = "text"  # the column name pasted lines get
 
 

@@ -74,6 +74,7 @@ def test_a_job_runs_on_the_service_and_a_new_session_finds_it(monkeypatch: pytes
     again.button(key=state.BATCH_REMOTE_OPEN_BUTTON).click().run()
     poll_until(again, lambda a: "Results" in texts(a))
     assert list(results_table(again)["output"]) == list(table["output"])
+    assert f"{job_id}: completed · 2 of 2 rows done" in texts(again) and "shown below" in texts(again)
 
 
 def test_no_job_where_the_endpoint_has_no_batch_api(monkeypatch: pytest.MonkeyPatch) -> None:

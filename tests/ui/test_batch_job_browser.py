@@ -30,18 +30,20 @@ def test_a_job_is_found_again_after_a_reload(page: object) -> None:
     start = page.get_by_role("button", name="Start a job of 2 rows")
     expect(start).to_be_enabled()
     start.click()
-    picked = page.get_by_text(re.compile(r"batch_[0-9a-f]+-\d+ · (validating|in progress|completed)"))
-    expect(picked.first).to_be_visible()
-    job_id = re.search(r"batch_[0-9a-f]+-\d+", picked.first.inner_text()).group(0)  # type: ignore[union-attr]
-    base.settled(page)
+    jobs = page.get_by_role("combobox", name=re.compile("Batch jobs on this service"))
+    expect(jobs).to_have_value(re.compile(r"batch_[0-9a-f]+-\d+ · qwen-flash · created "))
+    job_id = re.search(r"batch_[0-9a-f]+-\d+", jobs.input_value()).group(0)  # type: ignore[union-attr]
+    status = re.compile(re.escape(job_id) + r" (is (validating|in progress)|completed)")
+    expect(page.get_by_text(status)).to_be_visible()
+    base.scroll_to_top_of(page, jobs)
     shot(page, "batch-job-01-started")
 
     page.reload()  # a new session: the page knows nothing of the job
     expect(page.get_by_role("heading", name="Batch")).to_be_visible()
     page.get_by_text("A batch job", exact=True).click()
-    listed = page.get_by_text(re.compile(re.escape(job_id) + r" · "))
-    expect(listed.first).to_be_visible()  # the newest job, listed by the service
-    page.get_by_role("button", name="Open").click()
+    jobs = page.get_by_role("combobox", name=re.compile("Batch jobs on this service"))
+    expect(jobs).to_have_value(re.compile(re.escape(job_id) + " · "))  # the newest job, listed by the service
+    page.get_by_role("button", name="Open", exact=True).filter(has_text="Open").click()  # not the list's toggle
     done = page.get_by_text(re.compile(re.escape(job_id) + r" completed: 2 answered"))
     expect(done).to_be_visible(timeout=3 * RUN_TIMEOUT_MS)
     expect(page.get_by_text("2 of 2 rows shown.")).to_be_visible()
@@ -51,6 +53,5 @@ def test_a_job_is_found_again_after_a_reload(page: object) -> None:
     page.emulate_media(color_scheme="dark")  # Streamlit follows the system theme
     base.settled(page)
     shot(page, "batch-job-03-results-dark")
-    page.evaluate("window.scrollTo(0, 0)")
-    base.settled(page)
-    shot(page, "batch-job-04-top-dark")
+    base.scroll_to_top_of(page, jobs)
+    shot(page, "batch-job-04-list-dark")
