@@ -314,7 +314,7 @@ def summary(table: pd.DataFrame) -> None:
         y = alt.Y("group:N", title=None, axis=alt.Axis(labelLimit=260))
         box = alt.Chart(lat).mark_boxplot(extent="min-max", size=18, opacity=0.6).encode(
             x=alt.X("latency_s:Q", title="latency (s): min, quartiles, max; a tick per row"), y=y)
-        ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#1c1c1c").encode(
+        ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#808080").encode(
             x="latency_s:Q", y=y, tooltip=["row", "repeat", "group", alt.Tooltip("latency_s:Q", format=".2f")])
         st.altair_chart((box + ticks).properties(**size), width="stretch")
 

@@ -55,3 +55,28 @@ def test_a_job_is_found_again_after_a_reload(page: object) -> None:
     shot(page, "batch-job-03-results-dark")
     base.scroll_to_top_of(page, jobs)
     shot(page, "batch-job-04-list-dark")
+
+
+def test_expected_values_are_scored_beside_validity(page: object) -> None:
+    """Issue 14: the mode column in view without scrolling sideways, and "valid" set beside "correct"."""
+    from playwright.sync_api import Page, expect
+
+    assert isinstance(page, Page)
+    expect.set_options(timeout=60_000)
+    expect(page.get_by_text("Structured output playground")).to_be_visible()
+    open_page(page, "Batch", "Batch")
+    page.get_by_text("Upload a file", exact=True).click()
+    page.locator('input[type="file"]').set_input_files(files=[{
+        "name": "people.csv", "mimeType": "text/csv",
+        "buffer": b"text,expected.name,expected.age\n\"I am Alex Brown, 34 years old.\",Alex Brown,34\n"
+                  b"Li Wei is 20.,Li Wei,21\n"}])
+    expect(page.get_by_text(re.compile(r"correctness scored on name, age"))).to_be_visible()
+    page.get_by_role("button", name="Run 2 rows").click()
+    expect(page.get_by_text(re.compile(r"2 rows done in \d+ s"))).to_be_visible(timeout=3 * RUN_TIMEOUT_MS)
+    expect(page.get_by_text(re.compile("valid says the output fits the schema; correct compares it"))).to_be_visible()
+    # the grid draws its headers on a canvas: their order is AppTest's to check, their look the screenshot's
+    base.scroll_to_top_of(page, page.get_by_role("heading", name="Results"))
+    shot(page, "batch-correct-01-light")
+    page.emulate_media(color_scheme="dark")
+    base.scroll_to_top_of(page, page.get_by_role("heading", name="Summary by model and mode"))
+    shot(page, "batch-correct-02-summary-dark")
