@@ -17,6 +17,7 @@ from structured_output.runs.batch import (
     template_fields,
 )
 from structured_output.runs.batch_api import job_file
+from structured_output.runs.batch_limits import LIMITS
 
 REMOTE_MAX_CONCURRENCY = 8
 
@@ -60,6 +61,8 @@ else:
                            repeat=int(repeat))
     except BatchError as e:
         problem = str(e)
+if run_as == "job" and (note := LIMITS.model_note(base.endpoint, base.model)):
+    st.warning(md_escape(note), icon=":material/warning:")
 if template is not None and not problem and not template_fields(template):
     st.warning("The template has no `{placeholder}`: every row sends the same message.", icon=":material/warning:")
 blocking = [f for f in lint(items[0].request) if f.blocking] if items else []

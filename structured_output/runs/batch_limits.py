@@ -28,6 +28,14 @@ class BatchLimits:
     def note(self, endpoint: str) -> str:
         return str(self.endpoints.get(endpoint, {}).get("note", ""))
 
+    def model_note(self, endpoint: str, model: str) -> str:
+        """Why ``model`` may be refused a batch job on ``endpoint`` (empty when the pages list it or list none)."""
+        listed = self.endpoints.get(endpoint, {}).get("models")
+        if not listed or model in listed:
+            return ""
+        return (f"The batch pages list {', '.join(listed)} for this endpoint; {model} is not among them, so the "
+                "service may refuse the job (it can still be sent).")
+
 
 @functools.cache
 def load_limits() -> BatchLimits:

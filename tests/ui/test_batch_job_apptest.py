@@ -14,7 +14,6 @@ from streamlit.testing.v1 import AppTest
 from components import state
 from tests.ui.page_harness import RUN_TIMEOUT_S, open_page, plain, texts
 
-pytestmark = pytest.mark.engine
 SCHEMA = json.dumps({"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
                      "required": ["name", "age"], "additionalProperties": False})
 
@@ -43,6 +42,7 @@ def results_table(at: AppTest):
     return next(d.value for d in at.dataframe if "verdict" in d.value.columns)
 
 
+@pytest.mark.engine
 def test_a_job_runs_on_the_service_and_a_new_session_finds_it(monkeypatch: pytest.MonkeyPatch,
                                                               local_engine_url: str) -> None:
     at = open_page(monkeypatch, "batch", local_engine_url)
@@ -85,6 +85,22 @@ def test_no_job_where_the_endpoint_has_no_batch_api(monkeypatch: pytest.MonkeyPa
     assert "Live requests only" in texts(at) and "US (Virginia) is not documented" in texts(at)
 
 
+def test_dashscope_without_a_key_says_so_and_an_unlisted_model_is_warned(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = open_page(monkeypatch, "batch")
+    at.session_state[state.ENDPOINT] = "intl"
+    at.session_state[state.MODEL] = "qwen3-max"
+    at.run()
+    at.text_area(key=state.BATCH_PASTE).input("Ann is 5.").run()
+    at.radio(key=state.BATCH_RUN_AS).set_value("job").run()
+    assert any("qwen3-max is not among them" in plain(w.value) for w in at.warning)
+    assert "The service's jobs could not be listed: DashScope Singapore needs an API key" in texts(at)
+    at.button(key=state.BATCH_RUN_BUTTON).click().run()
+    assert any("needs an API key and none is set" in plain(e.value) for e in at.error)
+    assert at.session_state[state.BATCH_REMOTE_ID] is None
+    assert at.text_area(key=state.BATCH_PASTE).value == "Ann is 5."  # nothing typed is lost
+
+
+@pytest.mark.engine
 def test_expected_values_score_correctness_beside_validity(monkeypatch: pytest.MonkeyPatch,
                                                            local_engine_url: str) -> None:
     at = open_page(monkeypatch, "batch", local_engine_url)
