@@ -96,7 +96,7 @@ elif items:
     n_modes = len({i.request.mode for i in items})
     col_why.caption(f"{len(rows)} input{'s' if len(rows) != 1 else ''} × {n_modes} mode{'s' if n_modes != 1 else ''}"
                     f" × {repeat} repeat{'s' if repeat != 1 else ''} · {md_escape(base.model)} · "
-                    + ("as one batch job" if run_as == "job" else f"{concurrency} at a time")
+                    + ("as one batch job (OpenAI-compatible)" if run_as == "job" else f"{concurrency} at a time")
                     + (f" · correctness scored on {', '.join(f'`{md_escape(f)}`' for f in fields)}" if fields else ""))
 
 if clicked:

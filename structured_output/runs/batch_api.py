@@ -145,9 +145,7 @@ class JobClient:
     scrubbed; the key lives in the SDK client only while this object does."""
 
     def __init__(self, req: Request, api_key: str | None, *, timeout: float = DEFAULT_TIMEOUT_S) -> None:
-        if req.protocol != "compatible" and req.endpoint != "local":
-            raise CallError("invalid_request", "A batch job goes through the OpenAI-compatible protocol.",
-                            "Pick the OpenAI-compatible protocol in the sidebar.")
+        # the Batch API is OpenAI-compatible only: a job goes there whichever protocol the sidebar picked
         target = resolve_target(replace(req, protocol="compatible"), api_key)
         self.endpoint = req.endpoint
         self.base_url = target.base_url

@@ -134,3 +134,24 @@ def test_expected_values_score_correctness_beside_validity(monkeypatch: pytest.M
         ("bad.csv", b"text,expected\nAnn,not json\n", "text/csv")).run()
     assert at.button(key=state.BATCH_RUN_BUTTON).disabled
     assert any("must hold a JSON object" in plain(c.value) for c in at.caption)
+
+
+@pytest.mark.engine
+def test_cancel_job_keeps_the_rows_that_finished(monkeypatch: pytest.MonkeyPatch, local_engine_url: str) -> None:
+    at = open_page(monkeypatch, "batch", local_engine_url)
+    setup_template(at)
+    at.text_area(key=state.BATCH_PASTE).input("Alex is 34.\nLi is 20.\nAnn is 5.\nBo is 6.\nCy is 7.").run()
+    at.radio(key=state.BATCH_RUN_AS).set_value("job").run()
+    at.button(key=state.BATCH_RUN_BUTTON).click().run()
+    job_id = at.session_state[state.BATCH_REMOTE_ID]
+    poll_until(at, lambda a: a.button(key=state.BATCH_REMOTE_CANCEL_BUTTON) is not None
+               and f"Job {job_id} is in progress" in texts(a))
+    at.button(key=state.BATCH_REMOTE_CANCEL_BUTTON).click().run()
+    poll_until(at, lambda a: "Results" in texts(a) or "No row finished." in texts(a))
+    page = texts(at)
+    assert f"Job {job_id} was cancelled" in page and "The rows that finished are kept below." in page
+    done = int(page.split(f"Job {job_id} was cancelled: ")[1].split(" answered")[0])
+    assert done < 5
+    assert f"{5 - done} row{'s' if 5 - done != 1 else ''} did not run." in page
+    if done:
+        assert len(results_table(at)) == done
