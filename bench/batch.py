@@ -155,8 +155,8 @@ def main() -> int:
         print(f"\nbatch job path, the same {len(items)} rows (one job, polled every {JOB_POLL_S} s):")
         n = len(items)
         print(f"  wall time per row: job {job['wall'] / n * 1000:.0f} ms, live {wall / n * 1000:.0f} ms "
-              f"(job - live: {(job['wall'] - wall) / n * 1000:+.0f} ms per row; the generations dominate both, "
-              "and on a shared machine two runs of the same rows differ by more than that)")
+              f"(job - live: {(job['wall'] - wall) / n * 1000:+.0f} ms per row; both include the generations, so "
+              "this mixes the two paths' difference with the run-to-run noise of a shared machine)")
         print(f"  job path's own client work per row: writing the file {job['file_s'] / len(items) * 1000:.2f} ms, "
               f"upload + create {job['submit_s'] * 1000:.0f} ms total, reading the results "
               f"{job['read_s'] / len(items) * 1000:.2f} ms; waiting past the last row (poll granularity) at most "
