@@ -33,8 +33,6 @@ def test_a_job_is_found_again_after_a_reload(page: object) -> None:
     jobs = page.get_by_role("combobox", name=re.compile("Batch jobs on this service"))
     expect(jobs).to_have_value(re.compile(r"batch_[0-9a-f]+-\d+ · qwen-flash · created "))
     job_id = re.search(r"batch_[0-9a-f]+-\d+", jobs.input_value()).group(0)  # type: ignore[union-attr]
-    status = re.compile(re.escape(job_id) + r" (is (validating|in progress)|completed)")
-    expect(page.get_by_text(status)).to_be_visible()
     base.scroll_to_top_of(page, jobs)
     shot(page, "batch-job-01-started")
 
