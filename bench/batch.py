@@ -1,5 +1,7 @@
-"""Batch overhead: 100 rows through the batch runner on the local engine, and the playground's own
-time per row as a share of the engine call's time. Target: under 5%.
+"""Batch overhead: rows through the batch runner on the local engine (20 by default: the machine is
+shared), and the playground's own time per row as a share of the engine call's time. Target: under 5%.
+Then the same rows as one batch job of the engine's Batch API, beside the live path: wall time per
+row of each, and the job path's own client-side work per row (writing the file, reading the results).
 
 Two figures, because the first cannot see everything:
 
@@ -10,7 +12,7 @@ Two figures, because the first cannot see everything:
   once with a canned completion), so every millisecond per row is the playground's and the SDK's own
   work (request building, the HTTP round trip on loopback, parsing, validating, the thread pool).
 
-    .venv/bin/python bench/batch.py [--url http://127.0.0.1:PORT] [--rows 100]
+    .venv/bin/python bench/batch.py [--url http://127.0.0.1:PORT] [--rows 20] [--no-job]
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench._engine import free_port, running_engine  # noqa: E402
 from structured_output.request import Request  # noqa: E402
+from structured_output.runs import batch_api  # noqa: E402
 from structured_output.runs.batch import build_items, outcome_table, read_rows, run_batch, summary_table  # noqa: E402
 
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
@@ -106,7 +109,8 @@ def client_side_s(items: list, port: int) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", default=os.environ.get("SOP_ENGINE_URL"))
-    ap.add_argument("--rows", type=int, default=100)
+    ap.add_argument("--rows", type=int, default=20)
+    ap.add_argument("--no-job", action="store_true", help="skip the batch job path")
     args = ap.parse_args()
     cases = json.loads((ROOT / "bench" / "quality_cases.json").read_text(encoding="utf-8"))
     texts = [c["user"] for c in cases if c["family"] == "people"]
@@ -127,6 +131,7 @@ def main() -> int:
         summary = summary_table(table)
         table_s = time.perf_counter() - t0
         wall = time.perf_counter() - started
+        job = None if args.no_job else job_path(base, items, outcomes)
 
     engine = [o.result.latency_s or 0.0 for o in outcomes]
     overhead = [o.overhead_s for o in outcomes]
@@ -146,7 +151,46 @@ def main() -> int:
     print(f"whole client side per row (instant server): {client_s * 1000:.2f} ms = {100 * client_share:.2f}% of the "
           f"engine call  (target < 5%: {'met' if client_share < 0.05 else 'NOT met'})")
     print(summary.to_string(index=False))
+    if job is not None:
+        print(f"\nbatch job path, the same {len(items)} rows (one job, polled every {JOB_POLL_S} s):")
+        n = len(items)
+        print(f"  wall time per row: job {job['wall'] / n * 1000:.0f} ms, live {wall / n * 1000:.0f} ms "
+              f"(job - live: {(job['wall'] - wall) / n * 1000:+.0f} ms per row; both include the generations, so "
+              "this mixes the two paths' difference with the run-to-run noise of a shared machine)")
+        print(f"  job path's own client work per row: writing the file {job['file_s'] / len(items) * 1000:.2f} ms, "
+              f"upload + create {job['submit_s'] * 1000:.0f} ms total, reading the results "
+              f"{job['read_s'] / len(items) * 1000:.2f} ms; waiting past the last row (poll granularity) at most "
+              f"{JOB_POLL_S * 1000:.0f} ms total")
+        print(f"  verdicts equal to the live path's: {job['same']} of {len(items)}")
     return 0
+
+
+JOB_POLL_S = 0.25
+
+
+def job_path(base: Request, items: list, live: list) -> dict[str, float]:
+    """The rows as one job through the openai SDK's files and batches calls, timed by step."""
+    t0 = time.perf_counter()
+    f = batch_api.job_file(items)
+    file_s = time.perf_counter() - t0
+    started = time.perf_counter()
+    with batch_api.JobClient(base, None) as client:
+        t0 = time.perf_counter()
+        info = client.create(client.upload(f), {"created_by": "bench/batch.py"})
+        submit_s = time.perf_counter() - t0
+        while not info.finished:
+            time.sleep(JOB_POLL_S)
+            info = client.retrieve(info.id)
+            print(f"\rjob {info.done}/{len(items)}", end="", flush=True)
+        output = client.content(info.output_file_id) if info.output_file_id else None
+        errors = client.content(info.error_file_id) if info.error_file_id else None
+    wall = time.perf_counter() - started
+    t0 = time.perf_counter()
+    res = batch_api.read_results(items, output, errors)
+    read_s = time.perf_counter() - t0
+    same = sum(a.result.verdict == b.result.verdict for a, b in zip(res.outcomes, live, strict=False))
+    print()
+    return {"wall": wall, "file_s": file_s, "submit_s": submit_s, "read_s": read_s, "same": same}
 
 
 if __name__ == "__main__":

@@ -1,12 +1,16 @@
 """The batch page's widgets: where the rows come from, the template, the running job (progress and
 Cancel, polled by a fragment), and the results (filters, table, summary charts, downloads).
 
-The batch runs in a background thread (``structured_output.runs.batch.BatchJob``) held in the session:
+A live batch runs in a background thread (``structured_output.runs.batch.BatchJob``) held in the session:
 a click on Cancel reruns only the polling fragment, which sets the job's cancel event; rows already
-done are kept and shown.
+done are kept and shown. A batch job (``structured_output.runs.batch_api``) runs on the service: the
+page keeps only its id, lists the service's jobs so a reloaded page finds it again, polls its status,
+and reads its output and error files into the same table.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import altair as alt
 import pandas as pd
@@ -14,12 +18,17 @@ import streamlit as st
 
 from components import state
 from structured_output.display import md_escape
+from structured_output.errors import CallError
 from structured_output.presets import Preset, load_presets, preset_to_request
 from structured_output.request import MODE_LABELS, Request
+from structured_output.runs import batch_api
 from structured_output.runs.batch import (
+    CORRECT_PREFIX,
     TEXT_COLUMN,
     BatchError,
+    BatchItem,
     BatchJob,
+    BatchOutcome,
     outcome_table,
     read_lines,
     read_rows,
@@ -27,12 +36,17 @@ from structured_output.runs.batch import (
     to_csv,
     to_jsonl,
 )
+from structured_output.runs.batch_api import JobClient, JobInfo, JobResults
+from structured_output.runs.batch_limits import LIMITS
 
 POLL_S = 0.5
 # what a reader scans first (did it work, why not), then the texts, then the figures; the downloads keep
 # outcome_table's own order
-TABLE_ORDER = ["row", "repeat", "verdict", "parsed_ok", "valid", "first_error", "input", "output", "latency_s",
-               "input_tokens", "output_tokens", "model", "mode"]
+# outcome_table's own order; the mode comes early so it is seen without scrolling sideways
+TABLE_ORDER = ["row", "repeat", "mode", "verdict", "parsed_ok", "valid", "first_error", "input", "output",
+               "latency_s", "input_tokens", "output_tokens", "model"]
+LOCAL_JOB_POLL_S = 1.0
+REMOTE_JOB_POLL_S = 30.0  # the reference suggests every 1-2 minutes; a remote list is cheap, not free
 UPLOAD_TYPES = ["csv", "jsonl", "ndjson", "txt"]
 PREVIEW_ROWS = 5
 
@@ -167,6 +181,10 @@ def job_progress() -> None:
     panel()
 
 
+def outcomes_of(job: BatchJob) -> list[BatchOutcome]:
+    return job.outcomes()
+
+
 def job_status_line(job: BatchJob) -> None:
     """How the last batch ended."""
     done, total = job.progress()
@@ -209,18 +227,29 @@ def _mode_label(mode: str) -> str:
     return MODE_LABELS.get(mode, mode)
 
 
-def results(job: BatchJob) -> None:
+def results(outs: list[BatchOutcome]) -> None:
     """Filters, the table of rows, the summary by model and mode with charts, and the downloads."""
-    outs = job.outcomes()
     if not outs:
         st.caption("No row finished.")
         return
     table = outcome_table(outs)
+    scored = [c for c in table.columns if c.startswith(CORRECT_PREFIX)]
     shown = _filtered(table)
-    st.caption(f"{len(shown)} of {len(table)} rows shown.")
-    st.dataframe(shown.assign(mode=shown["mode"].map(_mode_label))[TABLE_ORDER], hide_index=True, width="stretch",
+    st.caption(f"{len(shown)} of {len(table)} rows shown."
+               + (" **valid** says the output fits the schema; **correct** compares it with the rows' expected "
+                  "values (same JSON type and value; text ignoring case and surrounding spaces)." if scored else ""))
+    order = TABLE_ORDER[:6] + (["correct", *scored] if scored else []) + TABLE_ORDER[6:]
+    st.dataframe(shown.assign(mode=shown["mode"].map(_mode_label))[order], hide_index=True, width="stretch",
                  height=min(38 + 35 * max(len(shown), 1), 420),
                  column_config={
+                     "mode": st.column_config.TextColumn(pinned=True),  # its own width: "JSON Schema" whole
+                     "row": st.column_config.NumberColumn(width="small", pinned=True),
+                     "repeat": st.column_config.NumberColumn(width="small"),
+                     "correct": st.column_config.CheckboxColumn("correct", width="small",
+                                                                help="Every expected field right"),
+                     **{c: st.column_config.CheckboxColumn(f"✓ {c.removeprefix(CORRECT_PREFIX)}", width="small",
+                                                           help=f"{c.removeprefix(CORRECT_PREFIX)} as expected")
+                        for c in scored},
                      "verdict": st.column_config.TextColumn(width="small"),
                      "first_error": st.column_config.TextColumn("first error", width="medium"),
                      "input": st.column_config.TextColumn(width="medium"),
@@ -246,12 +275,17 @@ def summary(table: pd.DataFrame) -> None:
     s = summary_table(table)
     s["mode"] = s["mode"].map(_mode_label)
     s["group"] = s["model"] + " · " + s["mode"]
-    st.dataframe(s[["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"]], hide_index=True,
-                 width="stretch", column_config={
+    correct = [c for c in s.columns if c.startswith("correct_rate")]
+    percent = {c: st.column_config.ProgressColumn(
+        "correct (all fields)" if c == "correct_rate" else f"✓ {c.removeprefix('correct_rate.')}",
+        min_value=0.0, max_value=1.0, format="percent") for c in correct}
+    st.dataframe(s[["model", "mode", "runs", "parsed_rate", "valid_rate", *correct, "median_latency_s"]],
+                 hide_index=True, width="stretch", column_config={
                      "parsed_rate": st.column_config.ProgressColumn("parsed", min_value=0.0, max_value=1.0,
                                                                     format="percent"),
                      "valid_rate": st.column_config.ProgressColumn("valid", min_value=0.0, max_value=1.0,
                                                                    format="percent"),
+                     **percent,
                      "median_latency_s": st.column_config.NumberColumn("median latency (s)", format="%.2f"),
                  })
     # "fit-x": the height is the plot's own, axes and legend come on top (Streamlit's default "fit"
@@ -259,9 +293,11 @@ def summary(table: pd.DataFrame) -> None:
     size = {"height": 30 + 44 * len(s), "autosize": alt.AutoSizeParams(type="fit-x", contains="padding")}
     col_rate, col_latency = st.columns(2, gap="large")
     with col_rate:
-        st.markdown("**Parse and validity rate**")
-        rates = s.melt(id_vars="group", value_vars=["parsed_rate", "valid_rate"], var_name="rate", value_name="share")
-        rates["rate"] = rates["rate"].map({"parsed_rate": "parsed", "valid_rate": "valid"})
+        st.markdown("**Parse, validity and correctness rate**" if "correct_rate" in s else
+                    "**Parse and validity rate**")
+        rated = ["parsed_rate", "valid_rate"] + (["correct_rate"] if "correct_rate" in s else [])
+        rates = s.melt(id_vars="group", value_vars=rated, var_name="rate", value_name="share")
+        rates["rate"] = rates["rate"].map({"parsed_rate": "parsed", "valid_rate": "valid", "correct_rate": "correct"})
         chart = alt.Chart(rates.dropna()).mark_bar().encode(
             x=alt.X("share:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%"), title="share of rows"),
             y=alt.Y("group:N", title=None, axis=alt.Axis(labelLimit=260)),
@@ -272,9 +308,160 @@ def summary(table: pd.DataFrame) -> None:
     with col_latency:
         st.markdown("**Latency distribution**")
         lat = table.assign(group=table["model"] + " · " + table["mode"].map(_mode_label)).dropna(subset=["latency_s"])
+        if lat.empty:
+            st.caption("No latency per row: a batch job's files do not time each request.")
+            return
         y = alt.Y("group:N", title=None, axis=alt.Axis(labelLimit=260))
         box = alt.Chart(lat).mark_boxplot(extent="min-max", size=18, opacity=0.6).encode(
             x=alt.X("latency_s:Q", title="latency (s): min, quartiles, max; a tick per row"), y=y)
-        ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#1c1c1c").encode(
+        ticks = alt.Chart(lat).mark_tick(thickness=1.5, size=22, color="#808080").encode(
             x="latency_s:Q", y=y, tooltip=["row", "repeat", "group", alt.Tooltip("latency_s:Q", format=".2f")])
         st.altair_chart((box + ticks).properties(**size), width="stretch")
+
+
+# ---------------------------------------------------------------- a batch job on the service
+
+def run_as_input(endpoint: str) -> str:
+    """Live requests, or one job of the service's Batch API (offered where the endpoint has one)."""
+    ss = st.session_state
+    if not LIMITS.supports(endpoint):
+        ss[state.BATCH_RUN_AS] = "live"
+        st.caption(f":material/info: Live requests only: {md_escape(LIMITS.note(endpoint))}")
+        return "live"
+    return st.radio("Run as", ["live", "job"], key=state.BATCH_RUN_AS, horizontal=True, persist_state="session",
+                    format_func={"live": "Live requests", "job": "A batch job"}.get,
+                    help="Live: each row is a request now (tens of rows). A batch job: the rows go to the service "
+                         "as one JSONL file and run there (thousands of rows; on DashScope at half the price, "
+                         "within 24 h). The job keeps running when this page is closed.")
+
+
+def _client(base: Request) -> JobClient:
+    return JobClient(base, state.api_key_for(base.endpoint))
+
+
+def start_remote(base: Request, items: list[BatchItem]) -> None:
+    """Write, upload and create the job; the page then shows it (its id is all the session keeps)."""
+    ss = st.session_state
+    try:
+        with _client(base) as client:
+            info = batch_api.submit(client, items)
+    except (BatchError, CallError) as e:
+        ss[state.BATCH_REMOTE_ERROR] = _error_text(e)
+        return
+    ss[state.BATCH_REMOTE_ERROR] = ""
+    ss[state.BATCH_REMOTE_ID] = ss[state.BATCH_REMOTE_PICK] = info.id
+    ss[state.BATCH_REMOTE_RESULTS] = None
+
+
+def _error_text(e: Exception) -> str:
+    if isinstance(e, CallError):
+        return f"{e.message} {e.hint}".strip()
+    return str(e)
+
+
+def _when(ts: int | None) -> str:
+    return dt.datetime.fromtimestamp(ts).strftime("%m-%d %H:%M") if ts else "–"
+
+
+def remote_jobs(base: Request) -> None:
+    """The service's jobs (newest first): pick one to show it. A reloaded page finds its job here."""
+    ss = st.session_state
+    if ss[state.BATCH_REMOTE_ERROR]:
+        st.error(md_escape(ss[state.BATCH_REMOTE_ERROR]), icon=":material/error:")
+    try:
+        with _client(base) as client:
+            jobs = client.list()
+    except CallError as e:
+        st.caption(f":material/cloud_off: The service's jobs could not be listed: {md_escape(_error_text(e))}")
+        return
+    if not jobs:
+        st.caption("No batch jobs on this service yet.")
+        return
+    by_id = {j.id: j for j in jobs}
+    if ss[state.BATCH_REMOTE_PICK] not in by_id:
+        ss[state.BATCH_REMOTE_PICK] = ss[state.BATCH_REMOTE_ID] if ss[state.BATCH_REMOTE_ID] in by_id else jobs[0].id
+    col_pick, col_open, col_refresh = st.columns([4, 1, 1], vertical_alignment="bottom")
+    # the label stays the same while a job runs (a changing label is not redrawn for the picked option);
+    # its status is the line under the list
+    pick = col_pick.selectbox(
+        f"Batch jobs on this service ({len(jobs)} newest)", list(by_id), key=state.BATCH_REMOTE_PICK,
+        format_func=lambda i: " · ".join(x for x in (i, by_id[i].metadata.get("model", ""),
+                                                     f"created {_when(by_id[i].created_at)}") if x))
+    if col_open.button("Open", key=state.BATCH_REMOTE_OPEN_BUTTON, icon=":material/open_in_new:", width="stretch",
+                       disabled=pick == ss[state.BATCH_REMOTE_ID]):
+        ss[state.BATCH_REMOTE_ID] = pick
+        ss[state.BATCH_REMOTE_RESULTS] = None
+        st.rerun()
+    col_refresh.button("Refresh", key=state.BATCH_REMOTE_REFRESH_BUTTON, icon=":material/refresh:", width="stretch")
+    picked = by_id[pick]
+    others = sum(1 for j in jobs if not j.finished)
+    st.caption(f"{md_escape(pick)}: {picked.status.replace('_', ' ')} · {picked.done} of {picked.total} rows done"
+               + (f" · {picked.failed} refused or failed" if picked.failed else "")
+               + (f" · {others} job{'s' if others != 1 else ''} of this list still running" if others else "")
+               + (" · shown below" if pick == ss[state.BATCH_REMOTE_ID] else " · Open shows it"))
+
+
+def remote_progress(base: Request) -> None:
+    """The shown job's status, polled while it runs (Cancel beside it); once it ends, its files are read
+    and the whole page reruns once to draw the results."""
+    ss = st.session_state
+    job_id = ss[state.BATCH_REMOTE_ID]
+    if job_id is None:
+        return
+    done_id = (ss[state.BATCH_REMOTE_RESULTS] or (None,))[0]
+    every = LOCAL_JOB_POLL_S if base.endpoint == "local" else REMOTE_JOB_POLL_S
+
+    @st.fragment(run_every=every if done_id != job_id else None)
+    def panel() -> None:
+        try:
+            with _client(base) as client:
+                info = client.retrieve(job_id)
+                if info.finished and done_id != job_id:
+                    ss[state.BATCH_REMOTE_RESULTS] = (job_id, info, _read(client, info, base))
+                    st.rerun(scope="app")
+        except (CallError, BatchError) as e:
+            st.error(f"Job {md_escape(job_id)}: {md_escape(_error_text(e))}", icon=":material/error:")
+            return
+        if info.finished:
+            return
+        _level, text = batch_api.status_line(info)
+        col_bar, col_cancel = st.columns([5, 1], vertical_alignment="center")
+        col_bar.progress(info.done / info.total if info.total else 0.0, text=md_escape(text))
+        if col_cancel.button("Cancel job", key=state.BATCH_REMOTE_CANCEL_BUTTON, icon=":material/stop:",
+                             disabled=info.status == "cancelling", width="stretch"):
+            try:
+                with _client(base) as client:
+                    client.cancel(job_id)
+            except CallError as e:
+                st.error(md_escape(_error_text(e)), icon=":material/error:")
+
+    panel()
+
+
+def _read(client: JobClient, info: JobInfo, base: Request) -> JobResults:
+    """The job's rows from its input file, and their answers from its output and error files."""
+    items = batch_api.items_from_input(client.content(info.input_file_id), base,
+                                       batch_api.load_sidecar(info.id))
+    output = client.content(info.output_file_id) if info.output_file_id else None
+    errors = client.content(info.error_file_id) if info.error_file_id else None
+    return batch_api.read_results(items, output, errors, state.api_key_for(base.endpoint))
+
+
+def remote_results() -> None:
+    """How the shown job ended, and its rows in the same table, summary and charts as a live batch."""
+    ss = st.session_state
+    shown = ss[state.BATCH_REMOTE_RESULTS]
+    if shown is None or shown[0] != ss[state.BATCH_REMOTE_ID]:
+        return
+    _id, info, res = shown
+    st.markdown("#### Results")
+    level, text = batch_api.status_line(info)
+    extra = ""
+    if res.not_run:
+        extra += f" {len(res.not_run)} row{'s' if len(res.not_run) != 1 else ''} did not run."
+    if res.problems:
+        extra += f" {len(res.problems)} result line(s) could not be read: {'; '.join(res.problems[:3])}."
+    box = {"success": st.success, "warning": st.warning, "error": st.error, "info": st.info}[level]
+    box(md_escape(text + extra), icon={"success": ":material/check_circle:", "warning": ":material/warning:",
+                                       "error": ":material/error:", "info": ":material/info:"}[level])
+    results(res.outcomes)

@@ -123,6 +123,15 @@ BATCH_CANCEL_BUTTON = "batch.cancel"
 BATCH_FILTER_VERDICT = "batch.filter_verdict"
 BATCH_FILTER_MODE = "batch.filter_mode"
 BATCH_FILTER_VALID = "batch.filter_valid"
+BATCH_FILTER_CORRECT = "batch.filter_correct"
+BATCH_RUN_AS = "batch.run_as"  # "live" | "job" (the service's Batch API)
+BATCH_REMOTE_ID = "batch.remote_id"  # id of the batch job the page shows (found again from the service's list)
+BATCH_REMOTE_RESULTS = "batch.remote_results"  # (job id, JobInfo, JobResults) once its files are read
+BATCH_REMOTE_ERROR = "batch.remote_error"  # what went wrong starting, listing or reading a job
+BATCH_REMOTE_PICK = "batch.remote_pick"  # the job picked in the list of the service's jobs
+BATCH_REMOTE_OPEN_BUTTON = "batch.remote_open"
+BATCH_REMOTE_REFRESH_BUTTON = "batch.remote_refresh"
+BATCH_REMOTE_CANCEL_BUTTON = "batch.remote_cancel"
 
 # ---------------------------------------------------------------- presets page
 PRESETS_SEARCH = "presets.search"
@@ -192,7 +201,8 @@ def defaults() -> dict[str, Any]:
         BATCH_SOURCE: "paste", BATCH_PASTE: "", BATCH_ROWS: [], BATCH_ROWS_FROM: "", BATCH_FILE_SEEN: None,
         BATCH_FILE_ERROR: "", BATCH_TEMPLATE_FROM: "playground", BATCH_PRESET: None, BATCH_FILL: "column",
         BATCH_COLUMN: "text", BATCH_TEMPLATE: "{text}", BATCH_REPEAT: 1, BATCH_MODES: [], BATCH_CONCURRENCY: 4,
-        BATCH_JOB: None, BATCH_SHOWN: None,
+        BATCH_JOB: None, BATCH_SHOWN: None, BATCH_RUN_AS: "live", BATCH_REMOTE_ID: None, BATCH_REMOTE_RESULTS: None,
+        BATCH_REMOTE_ERROR: "", BATCH_REMOTE_PICK: None,
     }
 
 

@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from local_engine import enforcement, openapi, rules
+from local_engine import batches, enforcement, openapi, rules
 from local_engine.chat import ChatRequest, Completion, Protocol
 from local_engine.engine import Engine, Job
 from local_engine.errors import EngineError
@@ -83,6 +83,16 @@ def create_app(engine: Engine) -> FastAPI:
                   description="An offline DashScope stand-in: Gemma 3 270M with llguidance-constrained decoding.")
     app.state.engine = engine
 
+    async def complete_line(req: ChatRequest, cancel: threading.Event) -> tuple[int, dict[str, Any]]:
+        job, completion, _stats = await complete(engine, req, cancel)
+        return 200, _render(job, completion, new_request_id())
+
+    app.state.batches = batches.BatchService(complete_line)
+
+    @app.exception_handler(EngineError)
+    async def engine_error(request: Request, exc: EngineError) -> Response:
+        return _error(_protocol_of(request.url.path), exc, new_request_id())
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         message = (f"No route {request.method} {request.url.path} on the local engine."
@@ -101,7 +111,8 @@ def create_app(engine: Engine) -> FastAPI:
         return {"name": "local_engine", "model": engine.serving_label(engine.catalog.local_model),
                 "endpoints": ["/compatible-mode/v1/chat/completions", "/compatible-mode/v1/models",
                               "/api/v1/services/aigc/text-generation/generation",
-                              "/api/v1/services/aigc/multimodal-generation/generation", "/health"]}
+                              "/api/v1/services/aigc/multimodal-generation/generation", "/health",
+                              "/compatible-mode/v1/files", "/compatible-mode/v1/batches"]}
 
     @app.get("/health")
     async def health() -> JSONResponse:
@@ -134,7 +145,24 @@ def create_app(engine: Engine) -> FastAPI:
         return await _serve(engine, request, "native-multimodal",
                             lambda body: native.parse_request(body, multimodal=True, stream=stream))
 
+    batches.add_routes(app, app.state.batches)
     return app
+
+
+async def complete(engine: Engine, req: ChatRequest, cancel: threading.Event) -> tuple[Job, Completion, Stats]:
+    """One non-streamed request, start to end: the rules (``accept``), a place in line, images read, the
+    prompt built, then the generation in the one slot. Live requests and batch lines both come here."""
+    job = engine.accept(req)
+    ticket = engine.scheduler.reserve()
+    try:
+        await engine.read_images(job)
+        engine.build(job)
+    except BaseException:
+        ticket.release()
+        raise
+    async with ticket:
+        completion, stats = await engine.generate_async(job, cancel=cancel)
+    return job, completion, stats
 
 
 def _native_stream(request: Request) -> bool:
@@ -165,32 +193,28 @@ async def _serve(engine: Engine, request: Request, route: str,
         body = parse_json_body(await request.body())
         req = parse(body)
         trace.model, trace.mode, trace.stream, trace.images = req.model, req.mode, req.stream, len(req.images)
-        job = engine.accept(req)
-        ticket = engine.scheduler.reserve()
-        try:
-            await engine.read_images(job)
-            engine.build(job)
-        except BaseException:
-            ticket.release()
-            raise
-        headers = _headers(engine, job, trace.request_id)
         if req.stream:
+            job = engine.accept(req)
+            ticket = engine.scheduler.reserve()
+            try:
+                await engine.read_images(job)
+                engine.build(job)
+            except BaseException:
+                ticket.release()
+                raise
             body_iter = _stream(engine, request, job, ticket, trace)
             return StreamingResponse(_Releasing(body_iter, ticket), media_type="text/event-stream",
-                                     headers={**headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+                                     headers={**_headers(engine, job, trace.request_id), "Cache-Control": "no-cache",
+                                              "X-Accel-Buffering": "no"})
         cancel = threading.Event()
-
-        async def run() -> tuple[Completion, Stats]:
-            async with ticket:
-                return await engine.generate_async(job, cancel=cancel)
-
         try:
-            completion, trace.stats = await _unless_gone(request, run(), cancel)
+            job, completion, trace.stats = await _unless_gone(request, complete(engine, req, cancel), cancel)
         except (ClientGone, Cancelled):
             trace.done(499, "client disconnected; generation stopped")
             return Response(status_code=499)
         trace.done(200)
-        return JSONResponse(_render(job, completion, trace.request_id), headers=headers)
+        return JSONResponse(_render(job, completion, trace.request_id),
+                            headers=_headers(engine, job, trace.request_id))
     except EngineError as e:
         trace.done(e.status, f"{e.native_code}: {e.message}")
         return _error(protocol, e, trace.request_id)

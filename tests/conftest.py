@@ -27,12 +27,16 @@ _ENGINE_LOG = pytest.StashKey[Path]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Recent custom URLs go to a file of this test session, never to the user's data folder (the app
-    servers the browser tests start inherit it)."""
+    """Recent custom URLs and the batch jobs' files go to a folder of this test session, never to the user's
+    data folder (the app servers the browser tests start inherit it)."""
     if not os.environ.get("SOP_RECENT_URLS_FILE"):
         import tempfile
 
         os.environ["SOP_RECENT_URLS_FILE"] = str(Path(tempfile.mkdtemp(prefix="sop-test-")) / "recent_urls.json")
+    if not os.environ.get("SOP_BATCH_JOBS_DIR"):  # what the batch page keeps of its jobs, likewise
+        import tempfile
+
+        os.environ["SOP_BATCH_JOBS_DIR"] = tempfile.mkdtemp(prefix="sop-test-jobs-")
 
 
 @pytest.fixture(autouse=True)

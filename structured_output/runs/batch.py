@@ -21,8 +21,9 @@ from structured_output.request import Mode, Request
 from structured_output.result import RunResult
 from structured_output.runs.service import EngineSupervisor, Runner, RunService
 
-MAX_BATCH_BYTES = 5 * 1024 * 1024
-MAX_ROWS = 2000
+MAX_BATCH_BYTES = 50 * 1024 * 1024
+MAX_ROWS = 50_000  # as many as one batch job takes (data/batch_api.json); live runs stop at LIVE_MAX_RUNS
+LIVE_MAX_RUNS = 2000  # beyond this, rows one request at a time take hours: that is a batch job's work
 TEXT_COLUMN = "text"  # the column name pasted lines get
 
 
@@ -255,10 +256,113 @@ def _valid(o: BatchOutcome) -> bool | None:
     return None
 
 
+# ---------------------------------------------------------------- correctness against expected values
+
+EXPECTED_COLUMN = "expected"  # one column holding a JSON object of the expected values
+EXPECTED_PREFIXES = ("expected.", "expected_")  # or a column per field: expected.name, expected_age
+CORRECT_PREFIX = "correct."  # the table's column per field
+
+
+def expected_of(inputs: dict[str, str]) -> dict[str, Any]:
+    """A row's expected values by field path (``name``, ``address.city``): from an ``expected`` column
+    holding a JSON object, and from ``expected.<field>`` / ``expected_<field>`` columns (a value that
+    reads as JSON, such as ``34`` or ``true``, is taken as that JSON value, anything else as text).
+    Raises ``BatchError`` when the ``expected`` column is not a JSON object."""
+    out: dict[str, Any] = {}
+    raw = (inputs.get(EXPECTED_COLUMN) or "").strip()
+    if raw:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as e:
+            raise BatchError(f"The `{EXPECTED_COLUMN}` column must hold a JSON object of the expected values, e.g. "
+                             f'{{"name": "Ann", "age": 5}}; this one is not JSON ({e.msg}, column {e.colno}): '
+                             f"{raw[:60]!r}") from None
+        if not isinstance(value, dict):
+            raise BatchError(f"The `{EXPECTED_COLUMN}` column must hold a JSON object of the expected values, e.g. "
+                             f'{{"name": "Ann", "age": 5}}; this one is a JSON {type(value).__name__}: {raw[:60]!r}')
+        out.update(_flatten(value))
+    for key, text in inputs.items():
+        prefix = next((p for p in EXPECTED_PREFIXES if key.startswith(p) and len(key) > len(p)), None)
+        if prefix is None or text is None or str(text).strip() == "":
+            continue
+        try:
+            out[key[len(prefix):]] = json.loads(text)
+        except (json.JSONDecodeError, TypeError):
+            out[key[len(prefix):]] = text
+    return out
+
+
+def expected_fields(rows: list[dict[str, str]]) -> list[str]:
+    """Every field some row expects, in first-seen order (empty: the rows have no expected values)."""
+    fields: dict[str, None] = {}
+    for row in rows:
+        for f in expected_of(row):
+            fields.setdefault(f, None)
+    return list(fields)
+
+
+def _flatten(value: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in value.items():
+        path = f"{prefix}{k}"
+        if isinstance(v, dict) and v:
+            out.update(_flatten(v, path + "."))
+        else:
+            out[path] = v
+    return out
+
+
+def _lookup(value: Any, path: str) -> tuple[bool, Any]:
+    for part in path.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def same_value(expected: Any, actual: Any) -> bool:
+    """Equal as the lesson wants it: the same JSON type and value (``34`` is not ``"34"``), numbers by
+    value (``5`` is ``5.0``), text with surrounding white space and case ignored, lists and objects
+    element by element."""
+    if isinstance(expected, bool) or isinstance(actual, bool):
+        return type(expected) is type(actual) and expected == actual
+    if isinstance(expected, int | float) and isinstance(actual, int | float):
+        return float(expected) == float(actual)
+    if isinstance(expected, str) and isinstance(actual, str):
+        return expected.strip().casefold() == actual.strip().casefold()
+    if isinstance(expected, list) and isinstance(actual, list):
+        return len(expected) == len(actual) and all(same_value(e, a) for e, a in zip(expected, actual, strict=True))
+    if isinstance(expected, dict) and isinstance(actual, dict):
+        return expected.keys() == actual.keys() and all(same_value(v, actual[k]) for k, v in expected.items())
+    return expected is None and actual is None
+
+
+def field_scores(o: BatchOutcome, fields: list[str]) -> dict[str, bool | None]:
+    """Per expected field: right, wrong (missing, other value, or nothing parsed), or None when this row
+    expects nothing for that field."""
+    expected = expected_of(o.item.inputs)
+    parsed = o.result.parse.value if o.result.parse is not None and o.result.parse.ok else None
+    scores: dict[str, bool | None] = {}
+    for f in fields:
+        if f not in expected:
+            scores[f] = None
+            continue
+        found, actual = _lookup(parsed, f)
+        scores[f] = found and same_value(expected[f], actual)
+    return scores
+
+
 def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
+    try:
+        fields = expected_fields([o.item.inputs for o in outcomes])
+    except BatchError:  # the page refuses such rows before running; a table of them scores nothing
+        fields = []
     rows: list[dict[str, Any]] = []
     for o in outcomes:
         r = o.result
+        scores = field_scores(o, fields) if fields else {}
+        known = [v for v in scores.values() if v is not None]
+        correct = {"correct": (all(known) if known else None)} if fields else {}
         rows.append({
             "row": o.item.index + 1,
             "repeat": o.item.repeat + 1,
@@ -273,22 +377,38 @@ def outcome_table(outcomes: list[BatchOutcome]) -> pd.DataFrame:
             "latency_s": round(r.latency_s, 3) if r.latency_s is not None else None,
             "input_tokens": r.usage.input_tokens,
             "output_tokens": r.usage.output_tokens,
+            **correct,
+            **{CORRECT_PREFIX + f: v for f, v in scores.items()},
         })
-    return pd.DataFrame(rows, columns=["row", "repeat", "model", "mode", "input", "output", "parsed_ok", "valid",
-                                       "verdict", "first_error", "latency_s", "input_tokens", "output_tokens"])
+    columns = ["row", "repeat", "model", "mode", "input", "output", "parsed_ok", "valid", "verdict", "first_error",
+               "latency_s", "input_tokens", "output_tokens"]
+    if fields:
+        columns += ["correct", *[CORRECT_PREFIX + f for f in fields]]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _rate(s: pd.Series) -> float:
+    """The share of True among the values that are not None (NaN when there are none)."""
+    known = s.dropna()
+    return float(known.astype(float).mean()) if len(known) else float("nan")
 
 
 def summary_table(table: pd.DataFrame) -> pd.DataFrame:
     """Parse and validity rates and latency by model and mode. The validity rate counts every run with
-    a schema (a run whose output did not parse is not valid); it is empty without a schema."""
+    a schema (a run whose output did not parse is not valid); it is empty without a schema. With expected
+    values, ``correct_rate`` is the share of rows with every expected field right and
+    ``correct_rate.<field>`` each field's own share: valid is not correct."""
     if table.empty:
         return pd.DataFrame(columns=["model", "mode", "runs", "parsed_rate", "valid_rate", "median_latency_s"])
     grouped = table.groupby(["model", "mode"], sort=True)
+    scored = [c for c in table.columns if c == "correct" or c.startswith(CORRECT_PREFIX)]
     return grouped.agg(
         runs=("row", "size"),
         parsed_rate=("parsed_ok", "mean"),
-        valid_rate=("valid", lambda s: s.dropna().astype(float).mean() if s.notna().any() else float("nan")),
+        valid_rate=("valid", _rate),
         median_latency_s=("latency_s", "median"),
+        **{(c.replace(CORRECT_PREFIX, "correct_rate.") if c != "correct" else "correct_rate"): (c, _rate)
+           for c in scored},
     ).reset_index()
 
 
