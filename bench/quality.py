@@ -130,9 +130,10 @@ def longest_number(text: str) -> int:
 
 def runaway_numbers(answer: str, given: str) -> list[str]:
     """The numbers of ``answer`` longer than any number of ``given`` (the input, the instruction and the
-    schema): no extraction can find them there."""
+    schema) and not written in it as they stand ("0.50" of version "8.0.50" is copied, not made up): no
+    extraction can find them there."""
     limit = longest_number(given)
-    return [m.group(0) for m in _NUMBER.finditer(answer) if digits(m.group(0)) > limit]
+    return [m.group(0) for m in _NUMBER.finditer(answer) if digits(m.group(0)) > limit and m.group(0) not in given]
 
 
 def request_for(case: dict[str, Any], mode: str) -> Request:

@@ -25,6 +25,7 @@ from urllib.parse import urlparse
 
 import pytest
 
+from structured_output.runs.store import RunStore
 from tests.hardening.conftest import ROOT
 from tests.hardening.figures import Fault, Figures, Load
 from tests.page_waits import after_rerun
@@ -194,6 +195,9 @@ def test_five_browser_sessions_at_once(browser: Any, app: tuple[str, Path], fig:
     from playwright.sync_api import expect
 
     expect.set_options(timeout=90_000)
+    # The app keeps the editors of its last session (SQLite): start these five from the defaults (the local
+    # engine), not from the custom URL of the test before.
+    RunStore(app[1].parent / "playground.sqlite3").clear_drafts()
     started = time.monotonic()
     pages = [open_app(browser, app[0]) for _ in range(5)]
     names = ["Alex Brown", "Li Wei", "Ana Souza", "Omar Haddad", "Yuki Sato"]

@@ -31,6 +31,7 @@ def test_a_number_longer_than_any_of_the_input_is_a_runaway() -> None:
     given = "Party of 4 on 2025-06-06, total 1,250.00"
     assert runaway_numbers('{"guests": 1000000000000000, "total": 1250.0}', given) == ["1000000000000000"]
     assert runaway_numbers('{"guests": 4, "date": "2025-06-06", "total": 1250.00}', given) == []
+    assert runaway_numbers('{"version": "0.50"}', "WeChat 8.0.50 crashes") == []  # copied as it stands
     assert runaway_numbers('{"phone": "13812345678"}', "call 13812345678") == []
 
 
