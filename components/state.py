@@ -145,6 +145,25 @@ def preset_key(action: str, uid: str) -> str:
     return f"presets_{action}__{uid}"
 
 
+# ---------------------------------------------------------------- the schema workbench (issue 18)
+WB_EXAMPLE = "wb.example"  # the example answer (JSON text) a schema is made from
+WB_INFERRED = "wb.inferred"  # structured_output.workbench.schema_from_example.Inferred | None: the last one made
+WB_GENERATION = "wb.generation"  # bumped per schema made, so its change boxes start ticked
+WB_BEFORE = "wb.before"  # the editor's schema text before the example replaced it (to put it back)
+WB_ERROR = "wb.error"  # ExampleError of the last try, shown until the next one
+WB_POINTED = "wb.pointed"  # (history entry id, error index) of the validation error pointed at, or None
+WB_RETRY = "wb.retry"  # retry on validation failure: on or off (off by default)
+WB_RETRY_ATTEMPTS = "wb.retry_attempts"  # at most this many calls in all
+WB_RETRIES = "wb.retries"  # dict[final history entry id, RetryRun]: the attempts behind a retried run
+WB_SHARE_NOTICE = "wb.share_notice"  # (level, text): what the last import or link did
+WB_IMPORT_VERSION = "wb.import_version"  # bumped to clear the share uploader once its file is read
+
+
+def wb_change_key(generation: int, change_id: str) -> str:
+    """The tick box of one tightening change of the schema made from an example."""
+    return f"wb.change.{generation}.{change_id}"
+
+
 EDITOR_KEYS = (SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT)
 
 
@@ -193,6 +212,8 @@ def defaults() -> dict[str, Any]:
         BATCH_FILE_ERROR: "", BATCH_TEMPLATE_FROM: "playground", BATCH_PRESET: None, BATCH_FILL: "column",
         BATCH_COLUMN: "text", BATCH_TEMPLATE: "{text}", BATCH_REPEAT: 1, BATCH_MODES: [], BATCH_CONCURRENCY: 4,
         BATCH_JOB: None, BATCH_SHOWN: None,
+        WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None, WB_POINTED: None,
+        WB_RETRY: False, WB_RETRY_ATTEMPTS: 3, WB_RETRIES: {}, WB_SHARE_NOTICE: None, WB_IMPORT_VERSION: 0,
     }
 
 

@@ -16,6 +16,7 @@ from components import (
     picker,
     results,
     run_bar,
+    schema_example,
     state,
     validation_choice,
     video_input,
@@ -49,6 +50,7 @@ with col_prompts:
     editors.ace_editor(state.USER_TEXT, placeholder="The text the model works on.", min_lines=4, max_lines=10)
 with col_schema:
     st.markdown("**JSON Schema**")
+    schema_example.schema_from_example()
     schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode, ss[state.STRICT])
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=16,
                        annotations=editors.annotations_for(schema_lint))

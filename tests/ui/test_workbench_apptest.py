@@ -1,0 +1,135 @@
+"""The schema workbench on the playground page through AppTest (issue 18): a schema from an example,
+its changes undone, the last parsed answer taken as the example; runs go to the real local engine.
+
+AppTest cannot type into the Ace editors: the example is a plain text area, and the schema editor's text
+is read back from ``state.SCHEMA_TEXT`` and from the arguments the page gave the Ace widget.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from components import state
+from tests.servers import free_port
+from tests.ui.page_harness import APP, RUN_TIMEOUT_S, plain, texts
+from tests.ui.test_playground_apptest import ace_args
+
+EXAMPLE = {"name": "Alex Brown", "age": 34, "hobbies": ["basketball", "traveling"]}
+
+
+def page(monkeypatch: pytest.MonkeyPatch, engine_url: str | None = None) -> AppTest:
+    port = urlparse(engine_url).port if engine_url else free_port()
+    monkeypatch.setenv("SOP_LOCAL_ENGINE_PORT", str(port))
+    monkeypatch.setenv("SOP_LOCAL_ENGINE_AUTOSTART", "0")
+    monkeypatch.delenv("DASHSCOPE_API_KEY", raising=False)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.fixture
+def app(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    return page(monkeypatch)
+
+
+@pytest.fixture
+def engine_app(monkeypatch: pytest.MonkeyPatch, local_engine_url: str) -> Iterator[AppTest]:
+    yield page(monkeypatch, local_engine_url)
+
+
+def editor_schema(at: AppTest) -> dict[str, Any]:
+    text = at.session_state[state.SCHEMA_TEXT]
+    assert ace_args(at, state.SCHEMA_TEXT)["defaultValue"] == text  # the editor was remounted with it
+    return json.loads(text)
+
+
+def change_box(at: AppTest, change_id: str) -> Any:
+    return at.checkbox(key=state.wb_change_key(at.session_state[state.WB_GENERATION], change_id))
+
+
+def make(at: AppTest, example: str) -> AppTest:
+    at.text_area(key=state.WB_EXAMPLE).set_value(example).run()
+    at.button(key="wb_make").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_example_becomes_the_editors_schema_and_each_change_can_be_undone(app: AppTest) -> None:
+    at = app
+    mine = at.session_state[state.SCHEMA_TEXT]
+    make(at, json.dumps(EXAMPLE))
+    schema = editor_schema(at)
+    assert schema == {"type": "object",
+                      "properties": {"name": {"type": "string"}, "age": {"type": "integer"},
+                                     "hobbies": {"type": "array", "items": {"type": "string"}}},
+                      "required": ["name", "age", "hobbies"], "additionalProperties": False}
+    page = texts(at)
+    assert "2 of 2 changes applied" in page
+    labels = [plain(c.label) for c in at.checkbox]
+    assert 'removed "$schema": "http://json-schema.org/schema#"' in labels
+    assert '$: "additionalProperties": false added' in labels
+    assert "the reference recommends false to output only defined fields" in page  # each change says why
+    assert "Valid JSON Schema." in page  # the editor's lint reads the new schema
+
+    change_box(at, "additionalProperties:$").uncheck().run()
+    assert "additionalProperties" not in editor_schema(at)
+    assert "1 of 2 changes applied" in texts(at)
+    change_box(at, "additionalProperties:$").check().run()
+    assert editor_schema(at)["additionalProperties"] is False
+
+    at.button(key="wb_back").click().run()
+    assert at.session_state[state.SCHEMA_TEXT] == mine  # the user's own schema, back
+
+
+def test_a_bad_example_says_where_and_keeps_the_text_and_the_schema(app: AppTest) -> None:
+    at = app
+    mine = at.session_state[state.SCHEMA_TEXT]
+    bad = '{"name": "Alex",\n "age": }'
+    make(at, bad)
+    assert "The example is not valid JSON at line 2, column 9" in texts(at)
+    assert at.text_area(key=state.WB_EXAMPLE).value == bad
+    assert at.session_state[state.SCHEMA_TEXT] == mine
+    make(at, "[1, 2]")
+    assert "The example is an array, not a JSON object." in texts(at)
+
+
+def test_an_optional_field_is_offered_as_required_with_null_unticked(app: AppTest) -> None:
+    at = make(app, json.dumps({"items": [{"sku": "a1"}, {"sku": "b2", "note": "gift"}]}))
+    box = change_box(at, "required:$.items[*]")
+    assert box.value is False
+    assert editor_schema(at)["properties"]["items"]["items"]["required"] == ["sku"]
+    box.check().run()
+    item = editor_schema(at)["properties"]["items"]["items"]
+    assert item["required"] == ["sku", "note"] and item["properties"]["note"]["type"] == ["string", "null"]
+
+
+@pytest.mark.engine
+def test_the_last_parsed_answer_becomes_a_schema_that_validates_a_json_schema_run(engine_app: AppTest) -> None:
+    at = engine_app
+    at.button(key="wb_last").click().run()  # no run yet
+    assert "There is no parsed answer to take" in texts(at)
+    at.button(key=state.RUN_BUTTON).click().run(timeout=RUN_TIMEOUT_S)  # JSON Object mode, the default example
+    assert not at.exception, at.exception
+    [entry] = at.session_state[state.HISTORY].entries
+    assert entry.result.parse is not None and entry.result.parse.ok, entry.result.content
+    answer = entry.result.parse.value
+    at.button(key="wb_last").click().run()
+    assert json.loads(at.text_area(key=state.WB_EXAMPLE).value) == answer
+    schema = editor_schema(at)
+    assert set(schema["required"]) == set(answer) and schema["additionalProperties"] is False
+
+    at.radio(key=state.MODE).set_value("json_schema").run()
+    at.button(key=state.RUN_BUTTON).click().run(timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    latest = at.session_state[state.HISTORY].entries[0]
+    assert latest.request.mode == "json_schema" and json.loads(latest.request.schema_text) == schema
+    assert latest.result.verdict == "valid", (latest.result.content, latest.result.validation)
+    assert set(latest.result.parse.value) == set(answer)
+    assert "Valid against the schema" in texts(at)
