@@ -133,3 +133,37 @@ def test_the_last_parsed_answer_becomes_a_schema_that_validates_a_json_schema_ru
     assert latest.result.verdict == "valid", (latest.result.content, latest.result.validation)
     assert set(latest.result.parse.value) == set(answer)
     assert "Valid against the schema" in texts(at)
+
+
+# ---------------------------------------------------------------- answers that build up live
+
+@pytest.mark.engine
+def test_a_streamed_answer_is_shown_as_a_growing_object_and_validated_once_at_the_end(
+        engine_app: AppTest, monkeypatch: pytest.MonkeyPatch) -> None:
+    from components import live_parsed
+
+    painted: list[str] = []
+    paint = live_parsed.LiveParsed.paint
+
+    def recording(self: live_parsed.LiveParsed, text: str) -> None:
+        painted.append(text)
+        paint(self, text)
+
+    monkeypatch.setattr(live_parsed.LiveParsed, "paint", recording)
+    at = engine_app
+    at.radio(key=state.MODE).set_value("json_schema").run()
+    assert at.session_state[state.STREAM] is True  # streaming is on by default
+    at.button(key=state.RUN_BUTTON).click().run(timeout=RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    [entry] = at.session_state[state.HISTORY].entries
+    final = entry.result.parse.value
+    assert entry.result.verdict == "valid" and isinstance(final, dict)
+    from structured_output.workbench.partial import read_partial
+
+    partials = [read_partial(t) for t in painted]
+    growing = [p.value for p in partials if p is not None]
+    assert growing, f"no partial object was painted: {painted!r}"
+    assert any(0 < len(v) < len(final) or (len(v) == len(final) and v != final) for v in growing), growing
+    assert all(entry.result.content.startswith(t) for t in painted)  # each paint a prefix of the answer
+    assert "Parsed so far" not in texts(at)  # once complete, the panels take over
+    assert "Valid against the schema" in texts(at)
