@@ -15,6 +15,7 @@ from components import (
     params,
     picker,
     results,
+    retry_panel,
     run_bar,
     schema_example,
     state,
@@ -69,6 +70,7 @@ with col_images, st.container(border=True):
 with col_params, st.container(border=True):
     st.markdown("**Parameters**")
     params.parameters(model, mode)
+    retry_panel.retry_controls()
 
 request = state.current_request()
 state.save_draft()  # the editors survive a reload and a restart
@@ -97,7 +99,7 @@ with st.expander("Code for this request", icon=":material/code:"):
 if clicked:
     run_bar.anchor(run_bar.RUN_ANCHOR)
     run_bar.bring_into_view(state.history().next_id, run_bar.RUN_ANCHOR)  # the stages, while it runs
-    entry = results.run_with_progress(request, state.api_key()).entry
+    entry = retry_panel.run(request, state.api_key())  # once, or with retries when that is on
     if entry is not None:
         ss[state.CURRENT] = entry.id
         ss[state.HISTORY_PICK] = entry.id
@@ -110,6 +112,7 @@ if current is not None:
     with col_layout:
         results.layout_toggle()
     keyword_table.unenforced_notice(current.result)
+    retry_panel.attempts_view(current)
     results.result_view(current)
     if clicked:
         run_bar.bring_into_view(current.id)

@@ -167,3 +167,46 @@ def test_a_streamed_answer_is_shown_as_a_growing_object_and_validated_once_at_th
     assert all(entry.result.content.startswith(t) for t in painted)  # each paint a prefix of the answer
     assert "Parsed so far" not in texts(at)  # once complete, the panels take over
     assert "Valid against the schema" in texts(at)
+
+
+# ---------------------------------------------------------------- retries
+
+# Keys the default prompt never names: a JSON Object answer to "extract the name and age" misses them.
+RENAMED = json.dumps({"type": "object", "properties": {"full_name": {"type": "string"}, "years": {"type": "integer"}},
+                      "required": ["full_name", "years"], "additionalProperties": False}, indent=2)
+
+
+def test_retries_are_off_by_default_and_take_a_number_of_attempts(app: AppTest) -> None:
+    at = app
+    assert at.toggle(key=state.WB_RETRY).value is False
+    assert not [n for n in at.number_input if n.key == state.WB_RETRY_ATTEMPTS]
+    at.toggle(key=state.WB_RETRY).set_value(True).run()
+    assert at.number_input(key=state.WB_RETRY_ATTEMPTS).value == 3
+
+
+@pytest.mark.engine
+def test_a_failing_json_object_run_is_retried_and_every_attempt_listed(engine_app: AppTest) -> None:
+    at = engine_app
+    at.session_state[state.SCHEMA_TEXT] = RENAMED
+    at.run()
+    at.toggle(key=state.WB_RETRY).set_value(True).run()
+    at.number_input(key=state.WB_RETRY_ATTEMPTS).set_value(2).run()
+    at.button(key=state.RUN_BUTTON).click().run(timeout=2 * RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    entries = at.session_state[state.HISTORY].entries  # newest first
+    out = at.session_state[state.WB_RETRIES][entries[0].id]
+    first = out.attempts[0]
+    assert first.verdict == "invalid", first.result.content  # the small model answers name and age
+    assert out.calls == 2 == len(entries)  # the retry happened, and each attempt is a run in the history
+    second = out.attempts[1]
+    sent_back = second.request.followups
+    assert sent_back[0] == {"role": "assistant", "content": first.result.content}
+    assert "'full_name' is a required property" in sent_back[1]["content"]
+    assert second.result.error is None and second.entry is entries[0]
+    ins, outs = out.tokens()
+    assert ins > 0 and outs > 0
+    page = texts(at)
+    assert f"{out.calls} calls, {ins + outs} tokens ({ins} in, {outs} out)" in page
+    assert "Attempt 1: invalid" in page and f"Attempt 2: {second.verdict}" in page
+    rows = next(f.value for f in at.dataframe if "attempt" in f.value.columns)
+    assert list(rows["verdict"]) == [first.verdict, second.verdict]
