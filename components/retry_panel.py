@@ -24,10 +24,10 @@ HELP = ("When the answer does not parse or does not match the schema, send it ba
 
 def retry_controls() -> None:
     """The switch and the number of attempts (in the Parameters box)."""
-    st.toggle("Retry on validation failure", key=state.WB_RETRY, help=HELP)
+    st.toggle("Retry on validation failure", key=state.WB_RETRY, help=HELP, persist_state="session")
     if ss[state.WB_RETRY]:
         st.number_input("Attempts in all", min_value=MIN_ATTEMPTS, max_value=MAX_ATTEMPTS, step=1,
-                        key=state.WB_RETRY_ATTEMPTS)
+                        key=state.WB_RETRY_ATTEMPTS, persist_state="session")
         schema = state.current_request().schema()
         if schema is None:
             st.caption(":orange[:material/info:] No schema in the editor: only an answer that is not JSON is retried.")

@@ -87,7 +87,7 @@ def schema_from_example() -> None:
                      expanded=inferred is not None or ss[state.WB_ERROR] is not None):
         st.caption("Paste an answer you would like to get: genson writes its JSON Schema into the editor, "
                    "then it is tightened for structured output. Untick a change to undo it, tick one to apply it.")
-        st.text_area("Example answer (JSON)", key=state.WB_EXAMPLE, height=120,
+        st.text_area("Example answer (JSON)", key=state.WB_EXAMPLE, height=120, persist_state="session",
                      placeholder='{"name": "Alex Brown", "age": 34, "hobbies": ["basketball"]}')
         col_make, col_last, col_back = st.columns(3)
         col_make.button("Make schema", key="wb_make", icon=":material/auto_fix_high:", on_click=_make,

@@ -157,6 +157,8 @@ WB_RETRY_ATTEMPTS = "wb.retry_attempts"  # at most this many calls in all
 WB_RETRIES = "wb.retries"  # dict[final history entry id, RetryRun]: the attempts behind a retried run
 WB_SHARE_NOTICE = "wb.share_notice"  # (level, text): what the last import or link did
 WB_IMPORT_VERSION = "wb.import_version"  # bumped to clear the share uploader once its file is read
+CMP_RETRIES = "cmp.retries"  # compare across modes: add a "JSON Object + retries" column
+CMP_RETRY_ATTEMPTS = "cmp.retry_attempts"  # that column's attempts in all
 
 
 def wb_change_key(generation: int, change_id: str) -> str:
@@ -214,6 +216,7 @@ def defaults() -> dict[str, Any]:
         BATCH_JOB: None, BATCH_SHOWN: None,
         WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None, WB_POINTED: None,
         WB_RETRY: False, WB_RETRY_ATTEMPTS: 3, WB_RETRIES: {}, WB_SHARE_NOTICE: None, WB_IMPORT_VERSION: 0,
+        CMP_RETRIES: False, CMP_RETRY_ATTEMPTS: 3,
     }
 
 

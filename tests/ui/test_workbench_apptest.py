@@ -210,3 +210,31 @@ def test_a_failing_json_object_run_is_retried_and_every_attempt_listed(engine_ap
     assert "Attempt 1: invalid" in page and f"Attempt 2: {second.verdict}" in page
     rows = next(f.value for f in at.dataframe if "attempt" in f.value.columns)
     assert list(rows["verdict"]) == [first.verdict, second.verdict]
+
+
+@pytest.mark.engine
+def test_compare_sets_json_object_with_retries_beside_json_schema(monkeypatch: pytest.MonkeyPatch,
+                                                                   local_engine_url: str) -> None:
+    from tests.ui.page_harness import open_page
+
+    at = open_page(monkeypatch, "compare", local_engine_url)
+    at.session_state[state.SCHEMA_TEXT] = RENAMED
+    at.run()
+    at.pills(key=state.CMP_MODES).set_value(["json_schema"]).run()
+    assert at.button(key=state.CMP_RUN_BUTTON).disabled
+    assert "Pick at least two modes." in texts(at)
+    at.toggle(key=state.CMP_RETRIES).set_value(True).run()
+    at.number_input(key=state.CMP_RETRY_ATTEMPTS).set_value(2).run()
+    assert "A JSON Schema · B JSON Object + retries (up to 2)" in texts(at)
+    at.button(key=state.CMP_RUN_BUTTON).click().run(timeout=3 * RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    schema_col, retried_col = at.session_state[state.CMP_RESULTS]
+    assert schema_col.retry is None and schema_col.result.verdict == "valid"
+    assert retried_col.retry is not None and retried_col.retry.attempts[0].verdict == "invalid"
+    assert retried_col.retry.calls == 2 and retried_col.result is retried_col.retry.final.result
+    page = texts(at)
+    ins, outs = retried_col.retry.tokens()
+    assert (f"B · JSON Object + retries took 2 calls and {ins + outs} tokens to end {retried_col.result.verdict}; "
+            f"A · JSON Schema took 1 call and {schema_col.result.usage.total_tokens} tokens to end valid") in page
+    assert "eliminates the need for extra validation or retries" in page
+    assert len(at.session_state[state.HISTORY]) == 3  # every call, in the history
