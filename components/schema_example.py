@@ -87,16 +87,15 @@ def schema_from_example() -> None:
                      expanded=inferred is not None or ss[state.WB_ERROR] is not None):
         st.caption("Paste an answer you would like to get: genson writes its JSON Schema into the editor, "
                    "then it is tightened for structured output. Untick a change to undo it, tick one to apply it.")
-        st.text_area("Example answer (JSON)", key=state.WB_EXAMPLE, height=120, persist_state="session",
+        st.text_area("Example answer (JSON)", key=state.WB_EXAMPLE, height=100, persist_state="session",
                      placeholder='{"name": "Alex Brown", "age": 34, "hobbies": ["basketball"]}')
-        col_make, col_last, col_back = st.columns(3)
-        col_make.button("Make schema", key="wb_make", icon=":material/auto_fix_high:", on_click=_make,
-                        type="primary", width="stretch")
-        col_last.button("Use last parsed answer", key="wb_last", on_click=_take_last_answer, width="stretch",
-                        help="The answer the result panels show, when it parsed as a JSON object.")
-        col_back.button("Put my schema back", key="wb_back", on_click=_put_back, width="stretch",
-                        disabled=ss[state.WB_BEFORE] is None,
-                        help="The schema the editor held before the first example replaced it.")
+        with st.container(horizontal=True, gap="small"):
+            st.button("Make schema", key="wb_make", icon=":material/auto_fix_high:", on_click=_make, type="primary")
+            st.button("Last answer", key="wb_last", icon=":material/history:", on_click=_take_last_answer,
+                      help="Take the answer the result panels show (when it parsed as a JSON object) as the example.")
+            st.button("My schema back", key="wb_back", icon=":material/undo:", on_click=_put_back,
+                      disabled=ss[state.WB_BEFORE] is None,
+                      help="Put back the schema the editor held before the first example replaced it.")
         err: ExampleError | None = ss[state.WB_ERROR]
         if err is not None:
             st.error(md_escape(err.message), icon=":material/data_object:")

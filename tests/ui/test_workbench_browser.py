@@ -1,0 +1,133 @@
+"""The schema workbench in headless Chromium against the real local engine (issue 18), in the light and
+the dark theme: an example typed in becomes the schema in the Ace editor (a change undone and redone),
+a failing JSON Object run is retried with its attempts listed, and a streamed JSON Schema run shows the
+partial object before the end and validates against the schema made from the example. Screenshots at
+1280x800 go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+
+import pytest
+
+from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, settled
+from tests.ui.test_browser import app_url as app_url  # the fixture, for this module
+
+pytestmark = pytest.mark.browser
+
+EXAMPLE = {"full_name": "Alex Brown", "years": 34}  # keys the default prompt never names
+
+# Every state of the live "Parsed so far" panel, recorded as the page changes (no timing involved).
+RECORD_LIVE = """() => {
+    window.__live = [];
+    new MutationObserver(() => {
+        for (const m of document.querySelectorAll('[data-testid="stMarkdownContainer"]')) {
+            if (m.innerText.trim() !== 'Parsed so far') continue;
+            const box = m.closest('[data-testid="stVerticalBlock"]');
+            const text = box ? box.innerText : '';
+            if (window.__live[window.__live.length - 1] !== text) window.__live.push(text);
+        }
+    }).observe(document.body, {subtree: true, childList: true, characterData: true});
+}"""
+
+
+@pytest.fixture(params=["light", "dark"])
+def themed(request: pytest.FixtureRequest, app_url: str) -> Iterator[tuple[object, str]]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        pg = browser.new_page(viewport=VIEWPORT, color_scheme=request.param)
+        pg.set_default_timeout(60_000)
+        pg.goto(app_url)
+        try:
+            yield pg, request.param
+        finally:
+            browser.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    settled(page)
+    page.screenshot(path=str(ARTIFACTS / f"workbench-{name}.png"))  # type: ignore[attr-defined]
+
+
+def schema_editor_text(page: object) -> str:
+    return page.frame_locator(ACE).nth(2).locator(".ace_content").inner_text()  # type: ignore[attr-defined]
+
+
+def test_example_to_schema_retries_and_a_live_streamed_run(themed: tuple[object, str]) -> None:
+    from playwright.sync_api import Page, expect
+
+    page, scheme = themed
+    assert isinstance(page, Page)
+    expect.set_options(timeout=60_000)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Local engine ready")).to_be_visible()
+
+    # an example typed in: its schema appears in the editor, each change listed
+    page.get_by_text("Schema from example").click()
+    box = page.get_by_label("Example answer (JSON)")
+    box.fill(json.dumps(EXAMPLE))
+    box.press("Control+Enter")
+    settled(page)
+    page.get_by_role("button", name="Make schema").click()
+    expect(page.get_by_text("2 of 2 changes applied")).to_be_visible()
+    expect(page.frame_locator(ACE).nth(2).locator(".ace_content")).to_contain_text('"full_name"')
+    text = schema_editor_text(page)
+    assert '"additionalProperties": false' in text and "$schema" not in text
+    page.get_by_text("Schema from example").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -60)
+    shot(page, f"01-example-{scheme}")
+
+    # one change undone, then redone
+    change = page.get_by_test_id("stCheckbox").filter(has_text='"additionalProperties": false added')
+    change.click()
+    expect(page.get_by_text("1 of 2 changes applied")).to_be_visible()
+    expect(page.frame_locator(ACE).nth(2).locator(".ace_content")).not_to_contain_text("additionalProperties")
+    change.click()
+    expect(page.get_by_text("2 of 2 changes applied")).to_be_visible()
+    expect(page.frame_locator(ACE).nth(2).locator(".ace_content")).to_contain_text('"additionalProperties"')
+
+    # JSON Object mode (the default) with retries: the first answer misses the example's keys
+    page.get_by_role("switch", name="Retry on validation failure").click(force=True)
+    expect(page.get_by_label("Attempts in all")).to_have_value("3")
+    page.get_by_role("button", name="Run").click()
+    attempts = page.locator(".st-key-wb_attempts")
+    expect(attempts).to_be_visible(timeout=3 * RUN_TIMEOUT_MS)
+    expect(attempts).to_contain_text("Attempt 1: invalid")
+    expect(attempts).to_contain_text("calls")
+    expect(attempts).to_contain_text("tokens (")
+    attempts.get_by_text("Attempt 1: invalid").click()
+    expect(attempts).to_contain_text("Sent back with it, as the next user turn")
+    expect(attempts).to_contain_text("'full_name' is a required property")
+    attempts.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -60)
+    shot(page, f"02-retries-{scheme}")
+
+    # JSON Schema mode, streamed, retries off: the partial object shows before the end, then it validates
+    page.get_by_role("switch", name="Retry on validation failure").click(force=True)
+    expect(page.get_by_role("switch", name="Retry on validation failure")).not_to_be_checked()
+    page.get_by_role("radio", name="JSON Schema").check(force=True)
+    expect(page.get_by_text("Schema name", exact=True)).to_be_visible()
+    settled(page)
+    page.evaluate(RECORD_LIVE)
+    page.get_by_role("button", name="Run").click()
+    validation = page.locator(".st-key-result_validation")
+    expect(validation).to_contain_text("Valid against the schema", timeout=RUN_TIMEOUT_MS)
+    expect(page.locator(".st-key-result_parsed")).to_contain_text('"full_name"')
+    live = page.evaluate("() => window.__live")
+    streaming = [t for t in live if "still streaming" in t]
+    assert streaming, f"the partial object was never shown: {live!r}"
+    assert any("0 keys so far" in t or "1 key so far" in t for t in streaming), streaming  # seen growing
+    assert page.get_by_text("Parsed so far").count() == 0  # gone once the answer is complete
+    page.get_by_role("heading", name="Result").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -60)
+    shot(page, f"03-json-schema-run-{scheme}")
+    shots = ARTIFACTS.parent.parent / "shots" / "workbench18"
+    if shots.parent.is_dir():
+        shots.mkdir(exist_ok=True)
+        for png in ARTIFACTS.glob(f"workbench-*-{scheme}.png"):
+            shutil.copy(png, shots / png.name)
