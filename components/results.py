@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import connection, engine_notes, live_parsed, state, token_view
+from components import connection, engine_notes, error_pointer, live_parsed, state, token_view
 from structured_output.clients import NOT_CHOSEN
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
@@ -248,14 +248,16 @@ def where_in_schema(keyword: str, schema_path: str) -> str:
         f"{keyword} · {schema_path}"
 
 
-def validation_table(result: RunResult) -> None:
-    """Every validation error as a pandas table (path, message, keyword, schema path), full width."""
+def validation_table(result: RunResult, key: str | None = None) -> None:
+    """Every validation error as a pandas table (path, message, keyword, schema path), full width; with a
+    ``key`` a row can be selected, which points at that error (``components.error_pointer``)."""
     v = result.validation
     if v is None or not v.errors:
         return
     table = pd.DataFrame([{"path": r.path, "message": r.message, "keyword": r.keyword, "schema path": r.schema_path}
                           for r in v.errors])
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(table, hide_index=True, width="stretch", key=key, on_select="rerun" if key else "ignore",
+                 selection_mode="single-row",
                  column_config={"message": st.column_config.TextColumn(width="large")})
 
 
@@ -310,7 +312,8 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
         with st.container(border=True, key=f"{key}_tokens"):
             st.markdown("**Tokens**")
             token_view.token_panel(r, entry.request, key)
-    validation_table(r)
+    validation_table(r, state.errors_table_key(key, entry.id))
+    error_pointer.pointed_view(entry, key)
     if r.reasoning:
         with st.expander("Reasoning (thinking output)"):
             st.code(r.reasoning, language=None, wrap_lines=True)

@@ -151,7 +151,6 @@ WB_INFERRED = "wb.inferred"  # structured_output.workbench.schema_from_example.I
 WB_GENERATION = "wb.generation"  # bumped per schema made, so its change boxes start ticked
 WB_BEFORE = "wb.before"  # the editor's schema text before the example replaced it (to put it back)
 WB_ERROR = "wb.error"  # ExampleError of the last try, shown until the next one
-WB_POINTED = "wb.pointed"  # (history entry id, error index) of the validation error pointed at, or None
 WB_RETRY = "wb.retry"  # retry on validation failure: on or off (off by default)
 WB_RETRY_ATTEMPTS = "wb.retry_attempts"  # at most this many calls in all
 WB_RETRIES = "wb.retries"  # dict[final history entry id, RetryRun]: the attempts behind a retried run
@@ -159,6 +158,11 @@ WB_SHARE_NOTICE = "wb.share_notice"  # (level, text): what the last import or li
 WB_IMPORT_VERSION = "wb.import_version"  # bumped to clear the share uploader once its file is read
 CMP_RETRIES = "cmp.retries"  # compare across modes: add a "JSON Object + retries" column
 CMP_RETRY_ATTEMPTS = "cmp.retry_attempts"  # that column's attempts in all
+
+
+def errors_table_key(view_key: str, entry_id: int) -> str:
+    """The validation error table of one run's result view: selecting a row points at that error."""
+    return f"{view_key}_errors_{entry_id}"
 
 
 def wb_change_key(generation: int, change_id: str) -> str:
@@ -214,7 +218,7 @@ def defaults() -> dict[str, Any]:
         BATCH_FILE_ERROR: "", BATCH_TEMPLATE_FROM: "playground", BATCH_PRESET: None, BATCH_FILL: "column",
         BATCH_COLUMN: "text", BATCH_TEMPLATE: "{text}", BATCH_REPEAT: 1, BATCH_MODES: [], BATCH_CONCURRENCY: 4,
         BATCH_JOB: None, BATCH_SHOWN: None,
-        WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None, WB_POINTED: None,
+        WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None,
         WB_RETRY: False, WB_RETRY_ATTEMPTS: 3, WB_RETRIES: {}, WB_SHARE_NOTICE: None, WB_IMPORT_VERSION: 0,
         CMP_RETRIES: False, CMP_RETRY_ATTEMPTS: 3,
     }

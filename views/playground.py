@@ -8,6 +8,7 @@ from components import (
     code_export,
     connection,
     editors,
+    error_pointer,
     findings,
     history_panel,
     images,
@@ -53,8 +54,9 @@ with col_schema:
     st.markdown("**JSON Schema**")
     schema_example.schema_from_example()
     schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode, ss[state.STRICT])
+    pointed = error_pointer.schema_marks(ss[state.SCHEMA_TEXT])  # the validation error picked below the result
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=16,
-                       annotations=editors.annotations_for(schema_lint))
+                       annotations=editors.annotations_for(schema_lint) + pointed)
     validation_choice.validate_against(mode)
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
     keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")

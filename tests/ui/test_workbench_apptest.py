@@ -238,3 +238,62 @@ def test_compare_sets_json_object_with_retries_beside_json_schema(monkeypatch: p
             f"A · JSON Schema took 1 call and {schema_col.result.usage.total_tokens} tokens to end valid") in page
     assert "eliminates the need for extra validation or retries" in page
     assert len(at.session_state[state.HISTORY]) == 3  # every call, in the history
+
+
+# ---------------------------------------------------------------- errors pointed at
+
+def _show(at: AppTest, content: str) -> Any:
+    """A finished run of the editor's schema whose answer is ``content`` (parsed and validated for real),
+    shown in the result panels as after a Run."""
+    from structured_output.request import Request
+    from structured_output.result import RunResult, finish
+
+    req = Request(schema_text=at.session_state[state.SCHEMA_TEXT], system_prompt="JSON", user_text="Alex, 34")
+    entry = at.session_state[state.HISTORY].add(req, finish(RunResult(content=content, finish_reason="stop"),
+                                                            req.schema()))
+    at.session_state[state.CURRENT] = entry.id
+    at.run()
+    assert not at.exception, at.exception
+    return entry
+
+
+def html_blocks(at: AppTest) -> list[str]:
+    return [h.proto.body for h in at.get("html") if "wb-mark" in h.proto.body]
+
+
+def test_a_picked_validation_error_is_marked_in_answer_parsed_result_and_schema_gutter(app: AppTest) -> None:
+    at = app
+    answer = '{"name": "Alex Brown",\n "age": "34"}'
+    entry = _show(at, answer)
+    assert [r.path for r in entry.result.validation.errors] == ["$.age"]
+    assert "Select an error's row to mark its place" in texts(at)
+    assert not [a for a in ace_args(at, state.SCHEMA_TEXT)["annotations"] if a["text"].startswith("Pointed at")]
+
+    at.session_state[state.errors_table_key("result", entry.id)] = {"selection": {"rows": [0], "columns": []}}
+    at.run()
+    page = texts(at)
+    assert "Pointed at $.age: '34' is not of type 'integer'" in page
+    raw, parsed = html_blocks(at)
+    assert '<mark class="wb-mark"' in raw and '>&quot;age&quot;: &quot;34&quot;</mark>' in raw
+    assert '>&quot;age&quot;: &quot;34&quot;</mark>' in parsed  # the parsed result, pretty-printed
+    assert "line 2, column 2" in page and "line 3, column 3" in page  # where each of the two texts has it
+    [mark] = [a for a in ace_args(at, state.SCHEMA_TEXT)["annotations"] if a["text"].startswith("Pointed at")]
+    schema_lines = at.session_state[state.SCHEMA_TEXT].split("\n")
+    assert '"type": "integer"' in schema_lines[mark["row"]] and mark["type"] == "warning"
+    assert f"marked in the schema editor's gutter, line {mark['row'] + 1}" in page
+
+    at.session_state[state.SCHEMA_TEXT] = at.session_state[state.SCHEMA_TEXT].replace('"integer"', '"number"')
+    at.run()  # the schema changed since the run: its lines mean nothing for that run any more
+    assert not [a for a in ace_args(at, state.SCHEMA_TEXT)["annotations"] if a["text"].startswith("Pointed at")]
+    assert "the editor's schema has changed since this run" in texts(at)
+
+
+def test_a_parse_error_is_marked_at_its_line_and_column_in_the_answer(app: AppTest) -> None:
+    at = app
+    _show(at, '{"name": "Alex Brown",\n "age": 34,,\n}')
+    page = texts(at)
+    assert "Where the parse stopped :gray[line 2, column 12: Expecting property name" in page
+    [raw] = html_blocks(at)
+    from components.error_pointer import MARK_STYLE
+
+    assert raw.endswith(f'34,<mark class="wb-mark" style="{MARK_STYLE}">,</mark>\n}}</pre>')  # the second comma
