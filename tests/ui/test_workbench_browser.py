@@ -1,6 +1,7 @@
 """The schema workbench in headless Chromium against the real local engine (issue 18), in the light and
 the dark theme: an example typed in becomes the schema in the Ace editor (a change undone and redone),
-a failing JSON Object run is retried with its attempts listed, and a streamed JSON Schema run shows the
+a failing JSON Object run is retried with its attempts listed, one of its validation errors picked and
+marked in the answer and the schema gutter, and a streamed JSON Schema run shows the
 partial object before the end and validates against the schema made from the example. Screenshots at
 1280x800 go to ``test-artifacts/``.
 """
@@ -106,6 +107,21 @@ def test_example_to_schema_retries_and_a_live_streamed_run(themed: tuple[object,
     attempts.evaluate("e => e.scrollIntoView({block: 'start'})")
     page.mouse.wheel(0, -60)
     shot(page, f"02-retries-{scheme}")
+
+    # the last attempt's first validation error, picked in the error table: marked in the answer, the parsed
+    # result and the schema editor's gutter
+    errors = page.locator('[class*="st-key-result_errors_"]')
+    errors.evaluate("e => e.scrollIntoView({block: 'center'})")
+    settled(page)
+    box = errors.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 16, box["y"] + 35 + 17)  # the first row's selection box (the grid is a canvas)
+    expect(page.get_by_text("In the answer as written")).to_be_visible()
+    expect(page.locator("mark.wb-mark")).to_have_count(2)
+    expect(page.locator(".st-key-result_pointed_raw mark.wb-mark")).to_contain_text("name")
+    expect(page.frame_locator(ACE).nth(2).locator(".ace_gutter-cell.ace_warning")).to_have_count(1)
+    page.get_by_text("In the answer as written").evaluate("e => e.scrollIntoView({block: 'center'})")
+    shot(page, f"02b-pointed-{scheme}")
 
     # JSON Schema mode, streamed, retries off: the partial object shows before the end, then it validates
     page.get_by_role("switch", name="Retry on validation failure").click(force=True)
