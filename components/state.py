@@ -156,6 +156,7 @@ WB_RETRY_ATTEMPTS = "wb.retry_attempts"  # at most this many calls in all
 WB_RETRIES = "wb.retries"  # dict[final history entry id, RetryRun]: the attempts behind a retried run
 WB_SHARE_NOTICE = "wb.share_notice"  # (level, text): what the last import or link did
 WB_IMPORT_VERSION = "wb.import_version"  # bumped to clear the share uploader once its file is read
+WB_LINK_SEEN = "wb.link_seen"  # the ?run= value already opened in this session (a rerun must not reopen it)
 CMP_RETRIES = "cmp.retries"  # compare across modes: add a "JSON Object + retries" column
 CMP_RETRY_ATTEMPTS = "cmp.retry_attempts"  # that column's attempts in all
 
@@ -220,6 +221,7 @@ def defaults() -> dict[str, Any]:
         BATCH_JOB: None, BATCH_SHOWN: None,
         WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None,
         WB_RETRY: False, WB_RETRY_ATTEMPTS: 3, WB_RETRIES: {}, WB_SHARE_NOTICE: None, WB_IMPORT_VERSION: 0,
+        WB_LINK_SEEN: None,
         CMP_RETRIES: False, CMP_RETRY_ATTEMPTS: 3,
     }
 

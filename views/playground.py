@@ -19,6 +19,7 @@ from components import (
     retry_panel,
     run_bar,
     schema_example,
+    share_panel,
     state,
     validation_choice,
     video_input,
@@ -118,6 +119,7 @@ if current is not None:
     results.result_view(current)
     if clicked:
         run_bar.bring_into_view(current.id)
+share_panel.share_panel(current)
 
 st.markdown("#### History")
 history_panel.history_panel()

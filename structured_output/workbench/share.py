@@ -27,8 +27,8 @@ VERSION = 1
 MAX_FILE_BYTES = 20 * 1024 * 1024
 LINK_PARAM = "run"  # ?run=<the request, JSON, zlib, base64url>
 LINK_IMAGE_LIMIT = 16 * 1024  # images larger than this (bytes) are left out of a link
-MAX_LINK_CHARS = 64_000
-MAX_LINK_TEXT = 2 * 10**6  # what a link may inflate to (a crafted link must not fill memory)  # browsers and servers refuse longer URLs; past this a link is refused with why
+MAX_LINK_CHARS = 64_000  # browsers and servers refuse longer URLs; past this a link is refused with why
+MAX_LINK_TEXT = 2 * 10**6  # what a link may inflate to (a crafted link must not fill memory)
 
 
 class ShareError(ValueError):
@@ -225,6 +225,8 @@ def from_link(query: str) -> Request:
         text = inflate.decompress(packed, MAX_LINK_TEXT).decode("utf-8")
         if inflate.unconsumed_tail:
             raise ShareError(f"The link's request is larger than {MAX_LINK_TEXT // 10**6} MB.", hint)
+        if not inflate.eof:
+            raise ValueError("cut short")
     except (binascii.Error, ValueError, zlib.error, UnicodeDecodeError):
         raise ShareError("The link's `run` parameter is damaged (cut short or edited).", hint) from None
     try:

@@ -16,6 +16,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from components import state
+from structured_output.workbench.share import LINK_PARAM
 from tests.servers import free_port
 from tests.ui.page_harness import APP, RUN_TIMEOUT_S, plain, texts
 from tests.ui.test_playground_apptest import ace_args
@@ -297,3 +298,78 @@ def test_a_parse_error_is_marked_at_its_line_and_column_in_the_answer(app: AppTe
     from components.error_pointer import MARK_STYLE
 
     assert raw.endswith(f'34,<mark class="wb-mark" style="{MARK_STYLE}">,</mark>\n}}</pre>')  # the second comma
+
+
+# ---------------------------------------------------------------- share
+
+from tests.ui.test_presets_apptest import downloads as downloads  # noqa: E402  (the fixture, for this module)
+
+
+def share_uploader(at: AppTest) -> Any:
+    return next(u for u in at.file_uploader if u.label == "Open a shared run (.json)")
+
+
+@pytest.mark.engine
+def test_a_retried_run_shared_as_a_file_and_a_link_reopens_in_a_new_session(
+        monkeypatch: pytest.MonkeyPatch, local_engine_url: str, downloads: list[tuple[bytes, str | None]]) -> None:
+    at = page(monkeypatch, local_engine_url)
+    at.session_state[state.SCHEMA_TEXT] = RENAMED
+    at.session_state[state.USER_TEXT] = "Hello, I am Alex Brown, 34 years old."
+    at.run()
+    at.toggle(key=state.WB_RETRY).set_value(True).run()
+    at.number_input(key=state.WB_RETRY_ATTEMPTS).set_value(2).run()
+    at.button(key=state.RUN_BUTTON).click().run(timeout=2 * RUN_TIMEOUT_S)
+    assert not at.exception, at.exception
+    final = at.session_state[state.HISTORY].entries[0]
+    out = at.session_state[state.WB_RETRIES][final.id]
+    assert [b for b in at.get("download_button") if b.label == "Download run (.json)"]
+    data, name = downloads[-1]
+    assert name == f"run-{final.id}.json"
+    shared = json.loads(data)
+    assert [a["verdict"] for a in shared["attempts"]] == [a.verdict for a in out.attempts]
+    assert shared["attempts"][0]["raw"] and shared["lint"] is not None and shared["verdict"] == final.verdict
+    link = next(c.value for c in at.code if "?run=" in c.value)
+    query = link.split("?run=", 1)[1]
+
+    # a new session opens the file: the editors, the history and the attempts come back
+    other = page(monkeypatch, local_engine_url)
+    other.session_state[state.USER_TEXT] = "something else"
+    other.run()
+    share_uploader(other).set_value((name, data, "application/json")).run()
+    assert not other.exception, other.exception
+    assert other.session_state[state.USER_TEXT] == "Hello, I am Alex Brown, 34 years old."
+    assert other.session_state[state.SCHEMA_TEXT] == RENAMED
+    assert ace_args(other, state.SCHEMA_TEXT)["defaultValue"] == RENAMED  # the editors were remounted with it
+    entries = other.session_state[state.HISTORY].entries
+    assert [e.verdict for e in reversed(entries)] == [a.verdict for a in out.attempts]
+    assert [e.result.content for e in reversed(entries)] == [a.result.content for a in out.attempts]
+    page_text = texts(other)
+    assert f"its {out.calls} attempts are in the history" in page_text
+    assert out.summary().split(":")[0] in page_text  # the attempts box, as after the run
+
+    # a bad file is refused by name, and nothing is lost
+    share_uploader(other).set_value(("notes.json", b'{"format": "nope"}', "application/json")).run()
+    assert "notes.json could not be opened: The file is not a shared run" in texts(other)
+    assert other.session_state[state.SCHEMA_TEXT] == RENAMED
+
+    # and a link opened in a third session fills its editors
+    third = page(monkeypatch, local_engine_url)
+    third.query_params[LINK_PARAM] = query
+    third.run()
+    assert not third.exception, third.exception
+    assert third.session_state[state.USER_TEXT] == "Hello, I am Alex Brown, 34 years old."
+    assert third.session_state[state.SCHEMA_TEXT] == RENAMED and third.session_state[state.MODE] == "json_object"
+    assert "Opened the request from the link" in texts(third)
+    third.run()
+    assert "Opened the request from the link" not in texts(third)  # said once; the rerun does not reopen it
+
+
+def test_a_damaged_link_says_so_and_keeps_the_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = AppTest.from_file(APP, default_timeout=60)
+    monkeypatch.setenv("SOP_LOCAL_ENGINE_PORT", str(free_port()))
+    monkeypatch.setenv("SOP_LOCAL_ENGINE_AUTOSTART", "0")
+    at.query_params[LINK_PARAM] = "eJzLSM3JyVcozy_KSQEAGgQEXQ"[:10]
+    at.run()
+    assert not at.exception, at.exception
+    assert "The link could not be opened: The link's `run` parameter is damaged" in texts(at)
+    assert at.session_state[state.USER_TEXT] == state.DEFAULT_USER_TEXT
