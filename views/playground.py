@@ -9,6 +9,7 @@ from components import (
     connection,
     editors,
     error_pointer,
+    field_table_editor,
     findings,
     history_panel,
     images,
@@ -60,6 +61,7 @@ with col_schema:
                        annotations=editors.annotations_for(schema_lint) + pointed)
     validation_choice.validate_against(mode)
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
+    field_table_editor.field_table()
     keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 

@@ -373,3 +373,58 @@ def test_a_damaged_link_says_so_and_keeps_the_defaults(monkeypatch: pytest.Monke
     assert not at.exception, at.exception
     assert "The link could not be opened: The link's `run` parameter is damaged" in texts(at)
     assert at.session_state[state.USER_TEXT] == state.DEFAULT_USER_TEXT
+
+
+# ---------------------------------------------------------------- the field table
+
+def field_table(at: AppTest) -> Any:
+    from components.field_table_editor import table_key
+
+    key = table_key(at.session_state[state.SCHEMA_TEXT])
+    return key, next(t for t in at.data_editor if t.key == key)
+
+
+def test_the_field_table_and_the_json_edit_each_other(app: AppTest) -> None:
+    at = app
+    key, table = field_table(at)  # the default schema: name, age, email
+    assert list(table.value["field"]) == ["name", "age", "email"]
+    assert list(table.value["required"]) == [True, True, False]
+    assert table.value["description"][0] == "User name"
+
+    # the table edits the JSON: age becomes a number, a nested object with one field is added
+    at.session_state[key] = {"edited_rows": {1: {"type": "number"}}, "deleted_rows": [],
+                             "added_rows": [{"field": "address", "type": "object", "required": True},
+                                            {"field": "address.city", "type": "string", "required": True,
+                                             "description": "City"}]}
+    at.run()
+    assert not at.exception, at.exception
+    schema = editor_schema(at)
+    assert schema["properties"]["age"] == {"type": "number", "description": "User age"}
+    assert schema["properties"]["address"] == {"type": "object", "properties": {"city": {
+        "type": "string", "description": "City"}}, "required": ["city"], "additionalProperties": False}
+    assert schema["required"] == ["name", "age", "address"] and schema["additionalProperties"] is False
+
+    # the JSON edits the table: a field typed in the JSON is a row
+    schema["properties"]["tags"] = {"type": "array", "items": {"type": "string", "enum": ["a", "b"]}}
+    at.session_state[state.SCHEMA_TEXT] = json.dumps(schema, indent=2)
+    at.run()
+    _, table = field_table(at)
+    assert list(table.value["field"])[-2:] == ["tags", "tags[]"] and table.value["enum"].iloc[-1] == "a, b"
+
+
+def test_rows_that_make_no_schema_leave_the_json_and_a_schema_the_table_cannot_show_says_why(app: AppTest) -> None:
+    at = app
+    before = at.session_state[state.SCHEMA_TEXT]
+    key, _ = field_table(at)
+    at.session_state[key] = {"edited_rows": {}, "deleted_rows": [],
+                             "added_rows": [{"field": "address.city", "type": "string", "required": True}]}
+    at.run()
+    assert "Row 4 (address.city): there is no row for 'address' before it" in texts(at)
+    assert "The JSON is unchanged until the table makes a schema." in texts(at)
+    assert at.session_state[state.SCHEMA_TEXT] == before
+
+    at.session_state[state.SCHEMA_TEXT] = json.dumps({"type": "object", "properties": {
+        "email": {"type": "string", "format": "email"}}})
+    at.run()
+    assert "The table cannot show `format` at $.email." in texts(at)
+    assert not [t for t in at.data_editor if t.key and t.key.startswith("wb.table.")]  # the JSON is the only editor

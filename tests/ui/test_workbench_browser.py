@@ -9,7 +9,6 @@ partial object before the end and validates against the schema made from the exa
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -142,8 +141,60 @@ def test_example_to_schema_retries_and_a_live_streamed_run(themed: tuple[object,
     page.get_by_role("heading", name="Result").evaluate("e => e.scrollIntoView({block: 'start'})")
     page.mouse.wheel(0, -60)
     shot(page, f"03-json-schema-run-{scheme}")
-    shots = ARTIFACTS.parent.parent / "shots" / "workbench18"
-    if shots.parent.is_dir():
-        shots.mkdir(exist_ok=True)
-        for png in ARTIFACTS.glob(f"workbench-*-{scheme}.png"):
-            shutil.copy(png, shots / png.name)
+
+
+UNIQUE = "Hello, I am Rosa Diaz, 41 years old, and I share runs."
+
+
+def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str], tmp_path: object) -> None:
+    from pathlib import Path
+
+    from playwright.sync_api import Page, expect
+
+    from tests.ui.test_browser import replace_editor_text
+
+    page, scheme = themed
+    assert isinstance(page, Page) and isinstance(tmp_path, Path)
+    expect.set_options(timeout=60_000)
+    expect(page.locator('[data-testid="stSidebar"]').get_by_text("Local engine ready")).to_be_visible()
+    replace_editor_text(page, 1, UNIQUE)
+    settled(page)
+    page.get_by_role("button", name="Run").click()
+    expect(page.locator(".st-key-result_parsed")).to_contain_text("Strict json.loads succeeded",
+                                                                  timeout=RUN_TIMEOUT_MS)
+    page.get_by_text("Share", exact=True).click()
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download run (.json)").click()
+    path = tmp_path / "run.json"
+    info.value.save_as(path)
+    shared = json.loads(path.read_text())
+    assert shared["request"]["user_text"] == UNIQUE and len(shared["attempts"]) == 1
+    link = page.locator(".st-key-wb_link code").inner_text().strip()
+    assert "?run=" in link
+    page.locator(".st-key-wb_link").evaluate("e => e.scrollIntoView({block: 'center'})")
+    shot(page, f"04-share-{scheme}")
+
+    # the link, opened fresh: the editors hold the shared request
+    browser = page.context.browser
+    assert browser is not None
+    fresh = browser.new_page(viewport=VIEWPORT, color_scheme=scheme)
+    fresh.goto(link)
+    expect(fresh.get_by_text("Opened the request from the link")).to_be_visible()
+    expect(fresh.frame_locator(ACE).nth(1).locator(".ace_content")).to_contain_text("Rosa Diaz")
+
+    # the file, opened in another fresh page: the run comes back with its answer
+    other = browser.new_page(viewport=VIEWPORT, color_scheme=scheme)
+    other.goto(link.split("?", 1)[0])
+    expect(other.frame_locator(ACE).nth(1).locator(".ace_content")).to_contain_text("Alex Brown")
+    other.get_by_text("Share", exact=True).click()
+    uploader = other.get_by_role("region", name="Open a shared run (.json)").get_by_test_id(
+        "stFileUploaderDropzoneInput")
+    uploader.set_input_files(str(path))
+    expect(other.get_by_text("Opened the shared run")).to_be_visible()
+    expect(other.frame_locator(ACE).nth(1).locator(".ace_content")).to_contain_text("Rosa Diaz")
+    expect(other.locator(".st-key-result_parsed")).to_contain_text("Strict json.loads succeeded")
+    answer = json.loads(shared["attempts"][0]["content"])
+    for key in answer:
+        expect(other.locator(".st-key-result_parsed")).to_contain_text(f'"{key}"')
+    other.get_by_text("Opened the shared run").evaluate("e => e.scrollIntoView({block: 'center'})")
+    shot(other, f"05-share-reopened-{scheme}")
