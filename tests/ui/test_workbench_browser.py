@@ -169,7 +169,9 @@ def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str]
     info.value.save_as(path)
     shared = json.loads(path.read_text())
     assert shared["request"]["user_text"] == UNIQUE and len(shared["attempts"]) == 1
-    link = page.locator(".st-key-wb_link code").inner_text().strip()
+    code = page.locator(".st-key-wb_link pre").filter(has_text="?run=")
+    expect(code).to_be_visible()
+    link = (code.text_content() or "").strip()
     assert "?run=" in link
     page.locator(".st-key-wb_link").evaluate("e => e.scrollIntoView({block: 'center'})")
     shot(page, f"04-share-{scheme}")
