@@ -119,7 +119,8 @@ def share_panel(entry: HistoryEntry | None) -> None:
                 st.caption(f"Run #{entry.id}: the request, {len(attempts)} attempt{'s' if len(attempts) != 1 else ''} "
                            "with the raw response and verdict, and the lint findings. Never the API key.")
                 st.download_button("Download run (.json)", data, file_name=f"run-{entry.id}.json",
-                                   mime="application/json", icon=":material/download:", key="wb_download")
+                                   mime="application/json", icon=":material/download:", key="wb_download",
+                                   on_click="ignore")  # no rerun: the box stays as it is
             with col_link, st.container(key="wb_link"):
                 st.markdown("**As a link**")
                 try:

@@ -158,6 +158,8 @@ def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str]
     expect.set_options(timeout=60_000)
     expect(page.locator('[data-testid="stSidebar"]').get_by_text("Local engine ready")).to_be_visible()
     replace_editor_text(page, 1, UNIQUE)
+    page.get_by_text("Code for this request").click()  # the code shows the message once the page has it
+    expect(page.get_by_text("Rosa Diaz").first).to_be_visible()
     settled(page)
     page.get_by_role("button", name="Run").click()
     expect(page.locator(".st-key-result_parsed")).to_contain_text("Strict json.loads succeeded",
@@ -169,11 +171,11 @@ def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str]
     info.value.save_as(path)
     shared = json.loads(path.read_text())
     assert shared["request"]["user_text"] == UNIQUE and len(shared["attempts"]) == 1
-    code = page.locator(".st-key-wb_link pre").filter(has_text="?run=")
+    code = page.locator(".st-key-wb_link pre").filter(has_text="?run=").first
     expect(code).to_be_visible()
     link = (code.text_content() or "").strip()
     assert "?run=" in link
-    page.locator(".st-key-wb_link").evaluate("e => e.scrollIntoView({block: 'center'})")
+    code.evaluate("e => e.scrollIntoView({block: 'center'})")
     shot(page, f"04-share-{scheme}")
 
     # the link, opened fresh: the editors hold the shared request
@@ -200,3 +202,28 @@ def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str]
         expect(other.locator(".st-key-result_parsed")).to_contain_text(f'"{key}"')
     other.get_by_text("Opened the shared run").evaluate("e => e.scrollIntoView({block: 'center'})")
     shot(other, f"05-share-reopened-{scheme}")
+
+
+def test_the_field_table_writes_the_json(themed: tuple[object, str]) -> None:
+    from playwright.sync_api import Page, expect
+
+    page, scheme = themed
+    assert isinstance(page, Page)
+    expect.set_options(timeout=60_000)
+    expect(page.get_by_text("Structured output playground")).to_be_visible()
+    page.get_by_text("Field table", exact=True).click()
+    table = page.locator('[class*="st-key-wb.table."]').first  # the data editor, keyed by the schema text
+    expect(table).to_be_visible()
+    table.evaluate("e => e.scrollIntoView({block: 'center'})")
+    settled(page)
+    box = table.bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + 90, box["y"] + 35 + 35 + 17)  # row 2 (age), the field column
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # to its description
+    page.keyboard.type("How old, in years")
+    page.keyboard.press("Enter")
+    expect(page.frame_locator(ACE).nth(2).locator(".ace_content")).to_contain_text("How old, in years")
+    expect(page.get_by_text("Valid JSON Schema.")).to_be_visible()
+    table.evaluate("e => e.scrollIntoView({block: 'center'})")
+    shot(page, f"06-field-table-{scheme}")
