@@ -29,7 +29,7 @@ def _text(v: Any) -> str:
 
 
 def table_key(schema_text: str) -> str:
-    return "wb.table." + hashlib.sha1(schema_text.encode("utf-8")).hexdigest()[:12]
+    return "wb_table_" + hashlib.sha1(schema_text.encode("utf-8")).hexdigest()[:12]
 
 
 def _write(schema: dict[str, Any]) -> None:
@@ -67,7 +67,7 @@ def field_table() -> None:
                 "enum": st.column_config.TextColumn("enum", help="Values for a string field, separated by commas."),
             })
         closed_now = st.checkbox('"additionalProperties": false on every object', value=closed,
-                                 key=f"{key}.closed")
+                                 key=f"{key}_closed")
         new_rows = [FieldRow(_text(r["field"]).strip(), _text(r["type"]) or "string",
                              bool(r["required"]) if r["required"] is not None else True,
                              _text(r["description"]), _text(r["enum"]))

@@ -427,4 +427,4 @@ def test_rows_that_make_no_schema_leave_the_json_and_a_schema_the_table_cannot_s
         "email": {"type": "string", "format": "email"}}})
     at.run()
     assert "The table cannot show `format` at $.email." in texts(at)
-    assert not [t for t in at.data_editor if t.key and t.key.startswith("wb.table.")]  # the JSON is the only editor
+    assert not [t for t in at.data_editor if t.key and t.key.startswith("wb_table_")]  # the JSON is the only editor

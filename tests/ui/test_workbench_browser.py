@@ -212,18 +212,24 @@ def test_the_field_table_writes_the_json(themed: tuple[object, str]) -> None:
     expect.set_options(timeout=60_000)
     expect(page.get_by_text("Structured output playground")).to_be_visible()
     page.get_by_text("Field table", exact=True).click()
-    table = page.locator('[class*="st-key-wb.table."]').first  # the data editor, keyed by the schema text
-    expect(table).to_be_visible()
+    table = page.locator('[class*="st-key-wb_table_"]').first  # the data editor, keyed by the schema text
+    expect(table.locator("canvas").first).to_be_visible()  # the grid is drawn
     table.evaluate("e => e.scrollIntoView({block: 'center'})")
     settled(page)
     box = table.bounding_box()
     assert box is not None
-    page.mouse.click(box["x"] + 90, box["y"] + 35 + 35 + 17)  # row 2 (age), the field column
-    for _ in range(3):
-        page.keyboard.press("ArrowRight")  # to its description
-    page.keyboard.type("How old, in years")
-    page.keyboard.press("Enter")
-    expect(page.frame_locator(ACE).nth(2).locator(".ace_content")).to_contain_text("How old, in years")
+    page.mouse.dblclick(box["x"] + 90, box["y"] + 35 + 35 + 17)  # row 2 (age), its field name (the grid is a canvas)
+    cell = page.locator("textarea.gdg-input, input.gdg-input").first  # the grid's cell editor, over the canvas
+    expect(cell).to_be_visible()
+    cell.fill("years")
+    cell.press("Enter")
+    editor = page.frame_locator(ACE).nth(2).locator(".ace_content")
+    expect(editor).to_contain_text('"years"')
+    expect(editor).not_to_contain_text('"age"')
+    schema = json.loads(editor.inner_text())
+    assert list(schema["properties"]) == ["name", "years", "email"] and schema["required"] == ["name", "years"]
+    assert schema["properties"]["years"] == {"type": "integer", "description": "User age"}  # the rest of the row kept
     expect(page.get_by_text("Valid JSON Schema.")).to_be_visible()
-    table.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.get_by_text("Field table", exact=True).evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.mouse.wheel(0, -200)
     shot(page, f"06-field-table-{scheme}")
