@@ -59,11 +59,11 @@ def field_table() -> None:
         edited = st.data_editor(
             frame, key=key, num_rows="dynamic", hide_index=True, width="stretch",
             column_config={
-                "field": st.column_config.TextColumn("field", required=True, width="medium"),
+                "field": st.column_config.TextColumn("field", required=True, width=110),
                 "type": st.column_config.SelectboxColumn("type", options=list(TYPES), required=True,
-                                                         default="string", width="small"),
-                "required": st.column_config.CheckboxColumn("required", default=True, width="small"),
-                "description": st.column_config.TextColumn("description"),
+                                                         default="string", width=76),
+                "required": st.column_config.CheckboxColumn("required", default=True, width=70),
+                "description": st.column_config.TextColumn("description", width=140),
                 "enum": st.column_config.TextColumn("enum", help="Values for a string field, separated by commas."),
             })
         closed_now = st.checkbox('"additionalProperties": false on every object', value=closed,
