@@ -109,7 +109,7 @@ def schema_from_example() -> None:
             key = state.wb_change_key(gen, c.id)
             if key not in ss:
                 ss[key] = inferred.is_applied(c)
-            st.checkbox(md_escape(c.what), key=key, on_change=_toggle, help=c.why)
+            st.checkbox(md_escape(c.what), key=key, on_change=_toggle)
             st.caption(md_escape(c.why))
         with st.popover("genson's schema, untightened", icon=":material/visibility:"):
             st.code(json.dumps(inferred.genson_schema, indent=2, ensure_ascii=False), language="json")
