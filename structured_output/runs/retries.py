@@ -97,7 +97,7 @@ def feedback(req: Request, result: RunResult) -> str:
         errors = (v.errors if v is not None else [])[:MAX_ERRORS_SENT]
         lines = ["Your JSON does not match the JSON Schema. The errors:"]
         lines += [f"- {e.path}: {e.message}" for e in errors]
-    schema = req.schema()
+    schema = req.validation_schema()
     if req.mode != "json_schema" and schema is not None:
         lines += ["", "The JSON Schema your answer must match:", json.dumps(schema, ensure_ascii=False)]
     lines += ["", "Correct your JSON based on these errors and answer with the corrected JSON object only."]

@@ -152,7 +152,7 @@ def _result_from(d: dict[str, Any], req: Request, where: str) -> RunResult:
                        else Usage(), request_id=d.get("request_id"), served_by=str(d.get("served_by") or ""),
                        latency_s=d.get("latency_s"), ttft_s=d.get("ttft_s"), retries=int(d.get("retries") or 0),
                        error=error)
-    return finish(result, req.schema())  # parse and validation derived again, not taken from the file
+    return finish(result, req.validation_schema())  # parse and validation derived again, not read from the file
 
 
 def read_run_file(data: bytes) -> SharedRun:

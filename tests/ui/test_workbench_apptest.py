@@ -311,7 +311,8 @@ def share_uploader(at: AppTest) -> Any:
 
 @pytest.mark.engine
 def test_a_retried_run_shared_as_a_file_and_a_link_reopens_in_a_new_session(
-        monkeypatch: pytest.MonkeyPatch, local_engine_url: str, downloads: list[tuple[bytes, str | None]]) -> None:
+        monkeypatch: pytest.MonkeyPatch, local_engine_url: str, downloads: list[tuple[bytes, str | None]],
+        tmp_path: Any) -> None:
     at = page(monkeypatch, local_engine_url)
     at.session_state[state.SCHEMA_TEXT] = RENAMED
     at.session_state[state.USER_TEXT] = "Hello, I am Alex Brown, 34 years old."
@@ -331,8 +332,11 @@ def test_a_retried_run_shared_as_a_file_and_a_link_reopens_in_a_new_session(
     link = next(c.value for c in at.code if "?run=" in c.value)
     query = link.split("?run=", 1)[1]
 
-    # a new session opens the file: the editors, the history and the attempts come back
+    # a new session (its own history file: another browser, another machine) opens the file: the editors, the
+    # history and the attempts come back
+    monkeypatch.setenv("SOP_HISTORY_DB", str(tmp_path / "other.sqlite3"))
     other = page(monkeypatch, local_engine_url)
+    assert not other.session_state[state.HISTORY].entries
     other.session_state[state.USER_TEXT] = "something else"
     other.run()
     share_uploader(other).set_value((name, data, "application/json")).run()
@@ -353,6 +357,7 @@ def test_a_retried_run_shared_as_a_file_and_a_link_reopens_in_a_new_session(
     assert other.session_state[state.SCHEMA_TEXT] == RENAMED
 
     # and a link opened in a third session fills its editors
+    monkeypatch.setenv("SOP_HISTORY_DB", str(tmp_path / "third.sqlite3"))
     third = page(monkeypatch, local_engine_url)
     third.query_params[LINK_PARAM] = query
     third.run()
