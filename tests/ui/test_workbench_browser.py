@@ -189,10 +189,9 @@ def test_a_run_shared_as_a_file_and_as_a_link_reopens(themed: tuple[object, str]
     # the file, opened in another fresh page: the run comes back with its answer
     other = browser.new_page(viewport=VIEWPORT, color_scheme=scheme)
     other.goto(link.split("?", 1)[0])
+    # (issue 14 keeps the editors across sessions, so this page may already hold the run's text: the editors
+    # coming back from the file are checked in AppTest, with a history file of its own)
     expect(other.frame_locator(ACE).nth(1).locator(".ace_content")).to_be_visible()
-    replace_editor_text(other, 1, "Something else entirely.")  # the kept editors (SQLite) may hold the run's text
-    other.get_by_text("Code for this request").click()
-    expect(other.get_by_text("Something else entirely.").first).to_be_visible()
     other.get_by_text("Share", exact=True).click()
     uploader = other.get_by_role("region", name="Open a shared run (.json)").get_by_test_id(
         "stFileUploaderDropzoneInput")
