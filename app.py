@@ -7,7 +7,7 @@ start, before ``app.py`` has set the session defaults. A new page is added to ``
 
 import streamlit as st
 
-from components import connection, state
+from components import connection, share_panel, state
 
 st.set_page_config(page_title="Structured Output Playground", page_icon=":material/data_object:", layout="wide")
 # Streamlit's default page margins are sized for reading prose; at 1280x800 the three result panels
@@ -16,6 +16,7 @@ st.set_page_config(page_title="Structured Output Playground", page_icon=":materi
 st.html("<style>.block-container{padding-top:2.6rem;padding-left:2.5rem;padding-right:2.5rem;}"
         "[data-testid='stAppDeployButton']{display:none;}</style>")
 state.init_defaults()
+share_panel.open_from_link()  # a shared ?run= link fills the state before any widget (the sidebar's too) renders
 
 PAGES = [
     st.Page("views/playground.py", title="Playground", icon=":material/science:", default=True),

@@ -17,6 +17,7 @@ from structured_output.display import md_escape, pretty_raw, run_facts
 from structured_output.request import MODE_LABELS
 from structured_output.result import RunResult
 from structured_output.runs.compare import Column, Outcome, Target, baseline_diffs, field_table, lessons, letter
+from structured_output.runs.retries import run_with_retries
 
 VERDICT_COLORS = {"valid": "green", "parsed": "green", "invalid": "orange", "not JSON": "red", "truncated": "red",
                   "error": "red"}
@@ -83,8 +84,13 @@ def run_columns(columns: list[Column]) -> list[Outcome]:
     for i, col in enumerate(columns):
         bar.progress(i / len(columns), text=f"Column {letter(i)} of {len(columns)}: {md_escape(col.label)}…")
         watcher = results.PageWatcher(f"{letter(i)} · {md_escape(col.label)}", live=False)
-        result = road.run(col.request, state.api_key_for(col.request.endpoint), watcher).result
-        outcomes.append(Outcome(col.label, col.request, result))
+        key = state.api_key_for(col.request.endpoint)
+        if col.retry_attempts > 1:
+            retried = run_with_retries(road, col.request, key, col.retry_attempts, lambda _n, w=watcher: w)
+            outcomes.append(Outcome(col.label, col.request, retried.final.result, retried))
+        else:
+            outcomes.append(Outcome(col.label, col.request, road.run(col.request, key, watcher).result))
+        result = outcomes[-1].result
         took = f"{result.latency_s:.1f} s" if result.latency_s is not None else "–"
         done.append(f"{letter(i)} · {md_escape(col.label)}: **{md_escape(result.verdict)}** in {took}")
         lines.caption("  \n".join(done))
@@ -117,6 +123,8 @@ def column_view(i: int, outcome: Outcome, diff_note: str) -> None:
             st.markdown(f"**{letter(i)} · {md_escape(outcome.label)}**")
             _verdict_badge(r.verdict)
         st.caption(f"{_figures(r)}  \n{diff_note}")
+        if outcome.retry is not None:
+            st.caption(f":material/replay: {md_escape(outcome.retry.summary())}")
     if r.error is not None:
         with st.container(height=OUTPUT_HEIGHT + PARSED_HEIGHT + VALIDATION_HEIGHT, border=True,
                           key=f"cmp_col{i}_error"):

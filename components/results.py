@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from components import connection, engine_notes, state, token_view
+from components import connection, engine_notes, error_pointer, live_parsed, state, token_view
 from structured_output.clients import NOT_CHOSEN
 from structured_output.display import MARK_CLOSE, MARK_OPEN, error_excerpt, md_escape, pretty_raw, run_facts
 from structured_output.errors import CallError
@@ -48,6 +48,7 @@ class PageWatcher(RunWatcher):
         self._tail: Any = None
         self._out: Any = None
         self._notes: Any = None
+        self._live: live_parsed.LiveParsed | None = None  # the partial object beside the streamed text
         self._parts: list[str] = []
         self._last_paint = 0.0
         self._started = 0.0
@@ -70,7 +71,8 @@ class PageWatcher(RunWatcher):
     @contextlib.contextmanager
     def running(self, req: Request) -> Iterator[None]:
         """The stages of the call in a status box: sent (and, for images on the local engine, read by OCR
-        first), then decoding with the tokens so far, so a 30 s run is never a bare spinner."""
+        first), then decoding with the tokens so far, so a 30 s run is never a bare spinner. A streamed
+        answer shows beside its text the partial object read so far (``live_parsed``)."""
         self._started = time.monotonic()
         self._stage = st.status(self.spinner, expanded=self.live)
         first = ("Sent; waiting for the first token" +
@@ -80,13 +82,20 @@ class PageWatcher(RunWatcher):
             self._stage_line = st.empty()
             self._stage_line.caption(first if req.stream else
                                      "Sent without streaming: the whole answer comes at the end.")
-            self._out = st.empty()
+            if self.live and req.stream:
+                col_text, col_parsed = st.columns([5, 4])
+                self._out = col_text.empty()
+                self._live = live_parsed.LiveParsed(col_parsed.empty())
+            else:
+                self._out = st.empty()
             self._notes = st.empty()
             try:
                 with st.spinner("Running…", show_time=True):
                     yield
             finally:
                 self._out.empty()
+                if self._live is not None:
+                    self._live.clear()
                 self._notes.empty()
         self._stage.empty()
 
@@ -101,6 +110,8 @@ class PageWatcher(RunWatcher):
             n = len(self._parts)
             self._stage_line.caption(f"Decoding: {n} piece{'s' if n != 1 else ''} so far (about a token each on "
                                      f"the local engine) · {took:.0f} s")
+            if self._live is not None:
+                self._live.paint("".join(self._parts))
             self._last_paint = now
 
     def retry(self, attempt: int, delay_s: float, err: CallError) -> None:
@@ -237,14 +248,16 @@ def where_in_schema(keyword: str, schema_path: str) -> str:
         f"{keyword} · {schema_path}"
 
 
-def validation_table(result: RunResult) -> None:
-    """Every validation error as a pandas table (path, message, keyword, schema path), full width."""
+def validation_table(result: RunResult, key: str | None = None) -> None:
+    """Every validation error as a pandas table (path, message, keyword, schema path), full width; with a
+    ``key`` a row can be selected, which points at that error (``components.error_pointer``)."""
     v = result.validation
     if v is None or not v.errors:
         return
     table = pd.DataFrame([{"path": r.path, "message": r.message, "keyword": r.keyword, "schema path": r.schema_path}
                           for r in v.errors])
-    st.dataframe(table, hide_index=True, width="stretch",
+    st.dataframe(table, hide_index=True, width="stretch", key=key, on_select="rerun" if key else "ignore",
+                 selection_mode="single-row",
                  column_config={"message": st.column_config.TextColumn(width="large")})
 
 
@@ -299,7 +312,8 @@ def result_view(entry: HistoryEntry, key: str = "result") -> None:
         with st.container(border=True, key=f"{key}_tokens"):
             st.markdown("**Tokens**")
             token_view.token_panel(r, entry.request, key)
-    validation_table(r)
+    validation_table(r, state.errors_table_key(key, entry.id))
+    error_pointer.pointed_view(entry, key)
     if r.reasoning:
         with st.expander("Reasoning (thinking output)"):
             st.code(r.reasoning, language=None, wrap_lines=True)

@@ -154,6 +154,32 @@ def preset_key(action: str, uid: str) -> str:
     return f"presets_{action}__{uid}"
 
 
+# ---------------------------------------------------------------- the schema workbench (issue 18)
+WB_EXAMPLE = "wb.example"  # the example answer (JSON text) a schema is made from
+WB_INFERRED = "wb.inferred"  # structured_output.workbench.schema_from_example.Inferred | None: the last one made
+WB_GENERATION = "wb.generation"  # bumped per schema made, so its change boxes start ticked
+WB_BEFORE = "wb.before"  # the editor's schema text before the example replaced it (to put it back)
+WB_ERROR = "wb.error"  # ExampleError of the last try, shown until the next one
+WB_RETRY = "wb.retry"  # retry on validation failure: on or off (off by default)
+WB_RETRY_ATTEMPTS = "wb.retry_attempts"  # at most this many calls in all
+WB_RETRIES = "wb.retries"  # dict[final history entry id, RetryRun]: the attempts behind a retried run
+WB_SHARE_NOTICE = "wb.share_notice"  # (level, text): what the last import or link did
+WB_IMPORT_VERSION = "wb.import_version"  # bumped to clear the share uploader once its file is read
+WB_LINK_SEEN = "wb.link_seen"  # the ?run= value already opened in this session (a rerun must not reopen it)
+CMP_RETRIES = "cmp.retries"  # compare across modes: add a "JSON Object + retries" column
+CMP_RETRY_ATTEMPTS = "cmp.retry_attempts"  # that column's attempts in all
+
+
+def errors_table_key(view_key: str, entry_id: int) -> str:
+    """The validation error table of one run's result view: selecting a row points at that error."""
+    return f"{view_key}_errors_{entry_id}"
+
+
+def wb_change_key(generation: int, change_id: str) -> str:
+    """The tick box of one tightening change of the schema made from an example."""
+    return f"wb.change.{generation}.{change_id}"
+
+
 EDITOR_KEYS = (SYSTEM_PROMPT, USER_TEXT, SCHEMA_TEXT)
 
 
@@ -203,6 +229,10 @@ def defaults() -> dict[str, Any]:
         BATCH_COLUMN: "text", BATCH_TEMPLATE: "{text}", BATCH_REPEAT: 1, BATCH_MODES: [], BATCH_CONCURRENCY: 4,
         BATCH_JOB: None, BATCH_SHOWN: None, BATCH_RUN_AS: "live", BATCH_REMOTE_ID: None, BATCH_REMOTE_RESULTS: None,
         BATCH_REMOTE_ERROR: "", BATCH_REMOTE_PICK: None,
+        WB_EXAMPLE: "", WB_INFERRED: None, WB_GENERATION: 0, WB_BEFORE: None, WB_ERROR: None,
+        WB_RETRY: False, WB_RETRY_ATTEMPTS: 3, WB_RETRIES: {}, WB_SHARE_NOTICE: None, WB_IMPORT_VERSION: 0,
+        WB_LINK_SEEN: None,
+        CMP_RETRIES: False, CMP_RETRY_ATTEMPTS: 3,
     }
 
 

@@ -91,6 +91,9 @@ class Request:
     stream: bool = False
     custom_base_url: str = ""
     logprobs: bool = False  # the token view: ask for token log probabilities (sent only when on)
+    # Turns sent after the user message, oldest first, as {"role": "assistant" | "user", "content": text}: the
+    # earlier answer and the errors sent back by a retry on validation failure (``runs.retries``).
+    followups: list[dict[str, str]] = field(default_factory=list)
     # JSON Object and plain mode: check the answer against the editor's schema (never sent in those modes).
     # JSON Schema mode always checks against the schema it sent.
     validate_schema: bool = True

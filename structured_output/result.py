@@ -38,6 +38,8 @@ class ValidationRow:
     message: str
     keyword: str
     schema_path: str
+    parts: tuple[str | int, ...] = ()  # the path as keys and indexes, to find it in the answer's text
+    schema_parts: tuple[str | int, ...] = ()  # the schema path likewise, to find it in the schema's text
 
 
 @dataclass
@@ -210,7 +212,8 @@ def validate(value: Any, schema: dict[str, Any] | None) -> ValidationOutcome:
         validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
         rows = [
             ValidationRow(json_path(err.absolute_path), err.message, str(err.validator),
-                          "/".join(str(p) for p in err.absolute_schema_path) or "(root)")
+                          "/".join(str(p) for p in err.absolute_schema_path) or "(root)",
+                          tuple(err.absolute_path), tuple(err.absolute_schema_path))
             for err in validator.iter_errors(value)
         ]
     except SchemaError as e:

@@ -4,11 +4,19 @@ parsed results are compared field by field. Widgets and layout only."""
 
 import streamlit as st
 
-from components import compare_view, editors, findings, params, picker, state, validation_choice
+from components import compare_view, editors, findings, params, picker, retry_panel, state, validation_choice
 from structured_output.display import md_escape
 from structured_output.lint import lint
 from structured_output.request import MODE_LABELS, MODES
-from structured_output.runs.compare import MAX_COLUMNS, MIN_COLUMNS, across_modes, across_targets, letter
+from structured_output.runs.compare import (
+    MAX_COLUMNS,
+    MIN_COLUMNS,
+    RETRIES_LABEL,
+    across_modes,
+    across_targets,
+    letter,
+)
+from structured_output.runs.retries import MAX_ATTEMPTS, MIN_ATTEMPTS
 
 ss = st.session_state
 for text_key in state.EDITOR_KEYS:
@@ -59,11 +67,21 @@ columns, problem = [], ""
 if across == "modes":
     modes = st.pills("Modes to run", MODES, selection_mode="multi", key=state.CMP_MODES, persist_state="session",
                      format_func=MODE_LABELS.get) or []
+    col_toggle, col_attempts = st.columns([2, 1], vertical_alignment="center")
+    col_toggle.toggle(f"Add a “{RETRIES_LABEL}” column", key=state.CMP_RETRIES, help=retry_panel.HELP,
+                      persist_state="session")
+    retries = 0
+    if ss[state.CMP_RETRIES]:
+        retries = int(col_attempts.number_input("Attempts in all", min_value=MIN_ATTEMPTS, max_value=MAX_ATTEMPTS,
+                                                key=state.CMP_RETRY_ATTEMPTS, persist_state="session"))
     chosen = [m for m in MODES if m in modes]
-    if len(chosen) < MIN_COLUMNS:
-        problem = "Pick at least two modes."
+    n_cols = len(chosen) + (1 if retries else 0)
+    if n_cols < MIN_COLUMNS:
+        problem = "Pick a mode to set beside the retries column." if retries else "Pick at least two modes."
+    elif n_cols > MAX_COLUMNS:
+        problem = f"At most {MAX_COLUMNS} columns: drop a mode or the retries column."
     else:
-        columns = across_modes(base, chosen)
+        columns = across_modes(base, chosen, retries)
 else:
     n = st.radio("Columns", range(MIN_COLUMNS, MAX_COLUMNS + 1), key=state.CMP_N_TARGETS, horizontal=True,
                  persist_state="session")

@@ -8,6 +8,8 @@ from components import (
     code_export,
     connection,
     editors,
+    error_pointer,
+    field_table_editor,
     findings,
     history_panel,
     images,
@@ -15,7 +17,10 @@ from components import (
     params,
     picker,
     results,
+    retry_panel,
     run_bar,
+    schema_example,
+    share_panel,
     state,
     validation_choice,
     video_input,
@@ -49,11 +54,14 @@ with col_prompts:
     editors.ace_editor(state.USER_TEXT, placeholder="The text the model works on.", min_lines=4, max_lines=10)
 with col_schema:
     st.markdown("**JSON Schema**")
+    schema_example.schema_from_example()
     schema_lint = findings.editor_schema_lint(ss[state.SCHEMA_TEXT], mode, ss[state.STRICT])
+    pointed = error_pointer.schema_marks(ss[state.SCHEMA_TEXT])  # the validation error picked below the result
     editors.ace_editor(state.SCHEMA_TEXT, language="json", min_lines=10, max_lines=16,
-                       annotations=editors.annotations_for(schema_lint))
+                       annotations=editors.annotations_for(schema_lint) + pointed)
     validation_choice.validate_against(mode)
     findings.schema_findings(schema_lint, ss[state.SCHEMA_TEXT], mode)
+    field_table_editor.field_table()
     keyword_table.keyword_caption(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 keyword_table.keyword_table(ss[state.SCHEMA_TEXT], ss[state.ENDPOINT], ss[state.CUSTOM_SERVER] or "")
 
@@ -67,6 +75,7 @@ with col_images, st.container(border=True):
 with col_params, st.container(border=True):
     st.markdown("**Parameters**")
     params.parameters(model, mode)
+    retry_panel.retry_controls()
 
 request = state.current_request()
 state.save_draft()  # the editors survive a reload and a restart
@@ -95,7 +104,7 @@ with st.expander("Code for this request", icon=":material/code:"):
 if clicked:
     run_bar.anchor(run_bar.RUN_ANCHOR)
     run_bar.bring_into_view(state.history().next_id, run_bar.RUN_ANCHOR)  # the stages, while it runs
-    entry = results.run_with_progress(request, state.api_key()).entry
+    entry = retry_panel.run(request, state.api_key())  # once, or with retries when that is on
     if entry is not None:
         ss[state.CURRENT] = entry.id
         ss[state.HISTORY_PICK] = entry.id
@@ -108,9 +117,11 @@ if current is not None:
     with col_layout:
         results.layout_toggle()
     keyword_table.unenforced_notice(current.result)
+    retry_panel.attempts_view(current)
     results.result_view(current)
     if clicked:
         run_bar.bring_into_view(current.id)
+share_panel.share_panel(current)
 
 st.markdown("#### History")
 history_panel.history_panel()

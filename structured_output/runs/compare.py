@@ -11,6 +11,7 @@ import pandas as pd
 from structured_output.diff import DiffRow, json_diff, short
 from structured_output.request import MODE_LABELS, Mode, Request
 from structured_output.result import RunResult, json_path
+from structured_output.runs.retries import RetryRun
 
 MIN_COLUMNS, MAX_COLUMNS = 2, 4
 
@@ -27,6 +28,10 @@ class Target:
 class Column:
     label: str
     request: Request
+    retry_attempts: int = 0  # > 1: run with retry on validation failure, up to this many calls (runs.retries)
+
+
+RETRIES_LABEL = "JSON Object + retries"
 
 
 def _check(n: int) -> None:
@@ -34,10 +39,15 @@ def _check(n: int) -> None:
         raise ValueError(f"Compare takes {MIN_COLUMNS} to {MAX_COLUMNS} columns; {n} were chosen.")
 
 
-def across_modes(base: Request, modes: list[Mode]) -> list[Column]:
-    """The same input in each mode. Streaming is off: columns run one after another."""
-    _check(len(modes))
-    return [Column(MODE_LABELS[m], replace(base, mode=m, stream=False)) for m in modes]
+def across_modes(base: Request, modes: list[Mode], retries: int = 0) -> list[Column]:
+    """The same input in each mode. Streaming is off: columns run one after another. ``retries`` > 1 adds a
+    "JSON Object + retries" column (up to that many calls), to set beside JSON Schema mode."""
+    _check(len(modes) + (1 if retries > 1 else 0))
+    columns = [Column(MODE_LABELS[m], replace(base, mode=m, stream=False)) for m in modes]
+    if retries > 1:
+        columns.append(Column(f"{RETRIES_LABEL} (up to {retries})", replace(base, mode="json_object", stream=False),
+                              retry_attempts=retries))
+    return columns
 
 
 def across_targets(base: Request, targets: list[Target]) -> list[Column]:
@@ -57,6 +67,7 @@ class Outcome:
     label: str
     request: Request
     result: RunResult
+    retry: RetryRun | None = None  # the attempts, when the column ran with retries (result is the last one's)
 
 
 def letter(i: int) -> str:
@@ -136,6 +147,17 @@ def lessons(outcomes: list[Outcome]) -> list[str]:
         recovered = ("lenient extraction recovers a value from it" if p.lenient_ok
                      else "lenient extraction finds no JSON in it either")
         out.append(f"{name}: strict `json.loads` rejects the plain answer{where}; {recovered}.")
+    retried = [(i, o) for i, o in enumerate(outcomes) if o.retry is not None]
+    schema_cols = [(i, o) for i, o in enumerate(outcomes) if o.request.mode == "json_schema" and o.retry is None
+                   and o.result.error is None]
+    for (i, o), (j, s) in zip(retried, schema_cols, strict=False):
+        assert o.retry is not None
+        ins, outs = o.retry.tokens()
+        tokens = s.result.usage.total_tokens
+        out.append(f"**{letter(i)} · {RETRIES_LABEL}** took {o.retry.calls} call{'s' if o.retry.calls != 1 else ''} "
+                   f"and {ins + outs} tokens to end **{o.result.verdict}**; **{letter(j)} · JSON Schema** took 1 call "
+                   f"and {tokens if tokens is not None else 'unreported'} tokens to end **{s.result.verdict}**. The "
+                   "reference: JSON Schema mode \"eliminates the need for extra validation or retries\".")
     structured = [o for o in outcomes if o.request.mode != "none" and o.result.error is None]
     if structured:
         parsed = sum(1 for o in structured if o.result.parse is not None and o.result.parse.ok)

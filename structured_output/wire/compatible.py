@@ -46,6 +46,7 @@ def openai_messages(req: Request) -> list[dict[str, Any]]:
         msgs.append({"role": "user", "content": parts})
     else:
         msgs.append({"role": "user", "content": req.user_text})
+    msgs += [{"role": t["role"], "content": t["content"]} for t in req.followups]
     return msgs
 
 

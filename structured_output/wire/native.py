@@ -42,6 +42,7 @@ def native_messages(req: Request) -> list[dict[str, Any]]:
     content += [{"image": i.to_url()} for i in req.images]
     content.append({"text": req.user_text})
     msgs.append({"role": "user", "content": content})
+    msgs += [{"role": t["role"], "content": [{"text": t["content"]}]} for t in req.followups]
     return msgs
 
 
