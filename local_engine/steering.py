@@ -750,7 +750,7 @@ class Steerer:
             over = np.flatnonzero((self.lead_digits > 0) & (grows > source.longest))
             self._over[(run, source.longest)] = over
         if over.size:
-            logits[over] -= NUMBER_OVER
+            logits[over] -= MAX_BIAS  # a small model writes a year it was never given even against less
 
     def _numbers(self, shape: JsonShape, logits: np.ndarray, source: _Source) -> None:
         written = shape.number_text
