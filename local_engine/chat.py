@@ -79,6 +79,7 @@ class ChatRequest:
     schema: dict[str, Any] | None = None
     schema_name: str | None = None
     max_tokens: int | None = None
+    min_tokens: int | None = None  # vLLM's extension: no end before this many tokens (plain mode only)
     temperature: float | None = None
     top_p: float | None = None
     top_k: int | None = None

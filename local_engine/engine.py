@@ -169,6 +169,7 @@ class Engine:
             raise EngineError(400, str(PromptTooLong(len(job.prompt_tokens), self.decoder.n_ctx)), where)
         job.settings = Settings(
             max_tokens=req.max_tokens or (DEFAULT_TEXT_MAX_TOKENS if req.mode == "none" else DEFAULT_MAX_TOKENS),
+            min_tokens=req.min_tokens or 0,
             temperature=req.temperature,
             top_p=req.top_p,
             top_k=req.top_k,

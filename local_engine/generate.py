@@ -54,6 +54,7 @@ class PromptTooLong(ValueError):
 @dataclass
 class Settings:
     max_tokens: int
+    min_tokens: int = 0  # unconstrained text only: the end-of-generation tokens are masked until then
     temperature: float | None = None  # None or 0: greedy, which suits a small model doing extraction
     top_p: float | None = None
     top_k: int | None = None
@@ -113,6 +114,7 @@ class Decoder:
         # let a user-defined one through and then refuse it; the end-of-generation tokens stay allowed.
         self._special_like = np.array([self._looks_special(t, p) for t, p in enumerate(pieces)])
         self._special_like[sorted(model.eog_ids)] = False
+        self._eog = np.array(sorted(model.eog_ids), dtype=np.int64)
         # Every other token by its bytes, to spell forced text such as "<b>" without the tag token.
         self._by_piece: dict[bytes, int] = {}
         for t, p in enumerate(pieces):
@@ -252,6 +254,8 @@ class Decoder:
                 self._guards.apply(shape, logits)
                 self._steerer.apply(shape, logits, settings.plan)
             self.echo.apply(logits, settings.echo, written[0])
+            if matcher is None and len(generated) < settings.min_tokens:
+                logits[self._eog] = -np.inf
             self._penalize(logits, generated, settings)
             token = self._choose(logits, settings, rng)
             if token in self.model.eog_ids:

@@ -38,6 +38,10 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         raise bad_request("The local engine returns one choice per request: `n` must be 1.", "n")
     max_tokens = get_int(body, "max_tokens", "max_tokens", lo=1)
     max_completion = get_int(body, "max_completion_tokens", "max_completion_tokens", lo=1)
+    min_tokens = get_int(body, "min_tokens", "min_tokens", lo=0)
+    if min_tokens and mode != "none":
+        raise bad_request("`min_tokens` (vLLM's extension) is for plain text only: under a response_format the "
+                          "grammar decides where the JSON ends.", "min_tokens")
     stream_options = get_obj(body, "stream_options", "stream_options") or {}
     stream = bool(get_bool(body, "stream", "stream"))
     include_usage = bool(get_bool(stream_options, "include_usage", "stream_options.include_usage"))
@@ -52,6 +56,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         schema=schema,
         schema_name=name,
         max_tokens=max_completion if max_completion is not None else max_tokens,
+        min_tokens=min_tokens,
         temperature=get_float(body, "temperature", "temperature", lo=0.0, hi=2.0),
         top_p=get_float(body, "top_p", "top_p", lo=0.0, hi=1.0, lo_open=True),
         top_k=get_int(body, "top_k", "top_k", lo=0),

@@ -86,6 +86,20 @@ def test_unconstrained_text(oai: openai.OpenAI) -> None:
     assert "Input:" not in text and "Output:" not in text
 
 
+def test_min_tokens_holds_off_the_end_in_plain_text_only(oai: openai.OpenAI) -> None:
+    """vLLM's ``min_tokens`` extension: the model may not end before it (the bench's long plain answers)."""
+    question = [{"role": "user", "content": "What is the capital of Italy?"}]
+    short = oai.chat.completions.create(model="qwen-flash", messages=question, max_tokens=120)
+    assert short.usage is not None and short.usage.completion_tokens < 60
+    held = oai.chat.completions.create(model="qwen-flash", messages=question, max_tokens=120,
+                                       extra_body={"min_tokens": 60})
+    assert held.usage is not None and (held.usage.completion_tokens >= 60 or held.choices[0].finish_reason == "stop")
+    assert held.usage.completion_tokens > short.usage.completion_tokens
+    with pytest.raises(openai.BadRequestError, match="min_tokens"):
+        oai.chat.completions.create(model="qwen-flash", messages=ALEX_MESSAGES, extra_body={"min_tokens": 5},
+                                    response_format={"type": "json_object"})
+
+
 def test_max_tokens_ends_with_length(oai: openai.OpenAI) -> None:
     completion = oai.chat.completions.create(
         model="qwen-flash", messages=ALEX_MESSAGES, response_format={"type": "json_object"}, max_tokens=4)
