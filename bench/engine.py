@@ -481,9 +481,9 @@ def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[st
             engine.build(job)
             if mode == "none":
                 # A 270M model ends a plain answer after a paragraph (~50 tokens) however long the question
-                # asks for: held to 150+ tokens (vLLM's min_tokens, and its block stops left out) so that
-                # the rates compare like with like
-                job.settings.min_tokens, job.settings.stop = 160, []
+                # asks for: held to 150+ tokens (vLLM's min_tokens, as a request would ask) so that the rates
+                # compare like with like
+                job.settings.min_tokens, job.settings.stop = 160, []  # as engine.build does for min_tokens
             _completion, stats = engine.generate(job)
             runs[mode].append(stats)
     ratios: dict[str, float] = {}

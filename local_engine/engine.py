@@ -176,7 +176,9 @@ class Engine:
             seed=req.seed,
             repeat_penalty=req.repetition_penalty or Settings.repeat_penalty,
             presence_penalty=req.presence_penalty or 0.0,
-            stop=[*prompt.stop, *req.stop],
+            # the prompt's block stops are where a base model ends its turn, as an end token is: min_tokens holds
+            # them off too (the request's own stop strings still apply)
+            stop=[*([] if req.min_tokens else prompt.stop), *req.stop],
             trim=req.mode == "none",
             plan=prompt.plan,
             echo=echo.for_request(prompt.tells, req, cut_prefixes=req.mode != "none"),
