@@ -7,6 +7,7 @@ import streamlit as st
 
 from components import state
 from structured_output.diff import diff_table, json_diff, text_diff
+from structured_output.display import dash_or_text
 from structured_output.runs.history import History, HistoryEntry
 
 
@@ -45,7 +46,8 @@ def history_panel() -> None:
                    "machine (SQLite in your data folder, never the API key) and come back after a reload.")
         return
     table = pd.DataFrame(h.rows())
-    table = table.astype(object).where(table.notna(), "–")  # a failed run has no tokens: a dash, not "None"
+    for col in table.columns[table.isna().any()]:  # a failed run has no tokens: a dash, not "None"; one type a
+        table[col] = [dash_or_text(v) for v in table[col]]  # column, as Arrow (st.dataframe) needs
     st.dataframe(table, hide_index=True, width="stretch", height=min(38 + 35 * len(h), 250))
     col1, col2, col3 = st.columns([4, 2, 2], vertical_alignment="bottom")
     with col1:

@@ -98,3 +98,12 @@ def run_facts(result: RunResult) -> list[tuple[str, str]]:
         ("Served by", result.served_by or "–"),
         ("Retries", str(result.retries)),
     ]
+
+
+def dash_or_text(value: object) -> str:
+    """A table cell as text: a missing value as a dash, a whole float without its ".0"."""
+    if value is None or (isinstance(value, float) and value != value):
+        return "–"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -57,6 +57,15 @@ class RunStore:
         self._lock = threading.Lock()
         self._migrated = False
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (a session's history may be pickled, as the security test does): the lock is not
+        state, the path is."""
+        return {"path": self.path, "_migrated": self._migrated}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.path, self._migrated = state["path"], state["_migrated"]
+        self._lock = threading.Lock()
+
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
