@@ -4,11 +4,13 @@ notes. Screenshots at 1280x800, light and dark, go to ``test-artifacts/custom-se
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from structured_output.runs.store import RunStore
 from tests.servers import free_port, start_app, stop_process
 from tests.thirdparty.conftest import ThirdPartyServer
 from tests.ui.test_browser import ACE, ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, RUN_TIMEOUT_MS, VIEWPORT, settled
@@ -23,11 +25,24 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --test installs it)")
     env = {"SOP_LOCAL_ENGINE_PORT": str(free_port()), "SOP_LOCAL_ENGINE_AUTOSTART": "0",
            "SOP_RECENT_URLS_FILE": str(tmp_path_factory.mktemp("recent") / "recent_urls.json"), "DASHSCOPE_API_KEY": ""}
-    proc, url = start_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log", env=env)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    proc, url = start_app(log, env=env)
+    _STORE.append(RunStore(log.parent / "playground.sqlite3"))  # where start_app keeps its runs and editors
     try:
         yield url
     finally:
         stop_process(proc)
+
+
+_STORE: list[RunStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _fresh_editors(app_url: str) -> None:
+    """Each theme's walk starts from the example: not from the editors (custom URL, temperature) and
+    the runs the app kept from the walk before."""
+    _STORE[-1].clear_drafts()
+    _STORE[-1].clear_runs()
 
 
 def _to_top(page: object, locator: object) -> None:
@@ -68,6 +83,9 @@ def test_a_custom_url_run_against_llama_cpp_python(app_url: str, llama_cpp_serve
             expect(page.get_by_text("not supported by this server").first).to_be_visible(timeout=RUN_TIMEOUT_MS)
             expect(page.get_by_text("This server does not support response_format type 'json_schema'")).to_be_visible()
             expect(page.get_by_text("running again later usually works")).to_have_count(0)
+            # runs are numbered by the app's kept history (SQLite), which the light run has added to already
+            first = page.get_by_text(re.compile(r"^Run #\d+ ·")).first.inner_text()
+            run_no = int(re.match(r"Run #(\d+)", first).group(1))  # type: ignore[union-attr]
             ARTIFACTS.mkdir(exist_ok=True)
             _to_top(page, page.get_by_role("heading", name="Result"))
             page.screenshot(path=str(ARTIFACTS / f"custom-server-json-schema-{theme}.png"))
@@ -92,7 +110,7 @@ def test_a_custom_url_run_against_llama_cpp_python(app_url: str, llama_cpp_serve
             expect(page.get_by_role("spinbutton", name="max_tokens")).to_be_visible()
             expect(page.get_by_text("Run is disabled")).to_have_count(0)
             page.get_by_role("button", name="Run").click()
-            expect(page.get_by_text("Run #2 ·")).to_be_visible(timeout=RUN_TIMEOUT_MS)
+            expect(page.get_by_text(f"Run #{run_no + 1} ·")).to_be_visible(timeout=RUN_TIMEOUT_MS)
             parsed = page.locator(".st-key-result_parsed")
             expect(parsed.get_by_text("succeeded")).to_be_visible()
             _to_top(page, page.get_by_role("heading", name="Result"))
