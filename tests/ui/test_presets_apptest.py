@@ -334,7 +334,8 @@ def test_a_saved_preset_keeps_the_playgrounds_video(make_app: Callable[..., AppT
     saved = json.loads((user_dir / "user-my-match.json").read_text())
     assert len(saved["video"]["frames"]) == 6 and saved["video"]["fps"] == 0.5
     ss[state.VIDEO] = None
-    open_preset(at, "user-my-match", origin="user")
+    open_preset(at, "user-my-match", origin="user")  # over the playground's own edits: it asks first
+    at.button(key=state.preset_key("open_confirm", uid("user-my-match", "user", ""))).click().run()
     back = at.session_state[state.VIDEO]
     assert back is not None and back.times == clip.times
     assert [f.data for f in back.frames] == [f.data for f in clip.frames]
