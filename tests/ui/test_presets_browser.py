@@ -80,6 +80,9 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
 
     # another form of the same example, in its tab: Node.js, whose documented answer says "Name"/"Age"
     text.get_by_role("tab", name="Node.js · openai").click()
+    # the form's note is in its details (compact rows): one click away
+    text.locator('[data-testid="stExpander"] summary >> visible=true').filter(
+        has_text="Prompts, schema and the reference's code").first.click()
     expect(text.get_by_text("the documented answer capitalizes the keys")).to_be_visible()
     expect(text.get_by_text("Documented vs live")).to_have_count(0)  # this form has not run yet
     text.get_by_role("button", name="Run here").click()
