@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from structured_output.runs.store import RunStore
 from tests.servers import start_app, stop_process
 
 pytestmark = pytest.mark.browser
@@ -60,11 +61,25 @@ def app_url(local_engine_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (bash scripts/setup.sh --test installs it)")
     env = {"SOP_LOCAL_ENGINE_PORT": str(urlparse(local_engine_url).port), "DASHSCOPE_API_KEY": ""}
-    proc, url = start_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log", env=env, timeout_s=60)
+    log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    proc, url = start_app(log, env=env, timeout_s=60)
+    KEPT[url] = RunStore(log.parent / "playground.sqlite3")  # where start_app has the app keep its state
     try:
         yield url
     finally:
         stop_process(proc)
+
+
+KEPT: dict[str, RunStore] = {}  # app URL -> the store it keeps runs and editors in (SQLite)
+
+
+def forget_kept(url: str) -> None:
+    """Start the next page of ``url`` from the example: the app keeps the last session's editors and runs
+    (a reload loses nothing), so a test after another would otherwise begin where that one ended."""
+    store = KEPT.get(url)
+    if store is not None:
+        store.clear_drafts()
+        store.clear_runs()
 
 
 @pytest.fixture
