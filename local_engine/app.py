@@ -152,6 +152,15 @@ def create_app(engine: Engine) -> FastAPI:
 async def complete(engine: Engine, req: ChatRequest, cancel: threading.Event) -> tuple[Job, Completion, Stats]:
     """One non-streamed request, start to end: the rules (``accept``), a place in line, images read, the
     prompt built, then the generation in the one slot. Live requests and batch lines both come here."""
+    job, ticket = await prepare(engine, req)
+    async with ticket:
+        completion, stats = await engine.generate_async(job, cancel=cancel)
+    return job, completion, stats
+
+
+async def prepare(engine: Engine, req: ChatRequest) -> tuple[Job, Ticket]:
+    """The rules (``accept``), a place in line, images read and the prompt built; the place is given back
+    if any of it fails. Streamed and non-streamed requests start the same way."""
     job = engine.accept(req)
     ticket = engine.scheduler.reserve()
     try:
@@ -160,9 +169,7 @@ async def complete(engine: Engine, req: ChatRequest, cancel: threading.Event) ->
     except BaseException:
         ticket.release()
         raise
-    async with ticket:
-        completion, stats = await engine.generate_async(job, cancel=cancel)
-    return job, completion, stats
+    return job, ticket
 
 
 def _native_stream(request: Request) -> bool:
@@ -194,14 +201,7 @@ async def _serve(engine: Engine, request: Request, route: str,
         req = parse(body)
         trace.model, trace.mode, trace.stream, trace.images = req.model, req.mode, req.stream, len(req.images)
         if req.stream:
-            job = engine.accept(req)
-            ticket = engine.scheduler.reserve()
-            try:
-                await engine.read_images(job)
-                engine.build(job)
-            except BaseException:
-                ticket.release()
-                raise
+            job, ticket = await prepare(engine, req)
             body_iter = _stream(engine, request, job, ticket, trace)
             return StreamingResponse(_Releasing(body_iter, ticket), media_type="text/event-stream",
                                      headers={**_headers(engine, job, trace.request_id), "Cache-Control": "no-cache",
