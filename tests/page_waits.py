@@ -41,3 +41,9 @@ def after_rerun(page: Any, action: Callable[[], object], timeout_ms: float = 120
     action()
     page.wait_for_function("() => window.__sopRerunSeen === true", timeout=timeout_ms)
     app_idle(page, timeout_ms)
+
+
+def commit_editors(page: Any, title: str = "Structured output playground") -> None:
+    """Blur the Ace editor (it sends its text on blur) by clicking the page's title, and wait for that
+    rerun, so the action that follows (a click, an upload) is not swallowed by it."""
+    after_rerun(page, lambda: page.get_by_text(title).first.click())

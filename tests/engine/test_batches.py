@@ -108,12 +108,15 @@ def test_cancel_keeps_the_rows_done_and_expiry_says_so(oai: openai.OpenAI) -> No
     with pytest.raises(openai.APIStatusError, match="only a job still running"):
         oai.batches.cancel(b.id)
 
-    e = wait(oai, oai.batches.create(input_file_id=upload(oai, lines), endpoint="/v1/chat/completions",
+    # more work than 2 s can hold even on a quiet machine (6 short rows once finished inside it)
+    long = [line(f"x{i}", body(f"Count slowly from {i} to 500, one number per line.", max_tokens=64))
+            for i in range(30)]
+    e = wait(oai, oai.batches.create(input_file_id=upload(oai, long), endpoint="/v1/chat/completions",
                                      completion_window="2s").id)  # type: ignore[arg-type]
-    assert e.status == "expired" and e.request_counts.completed < 6
+    assert e.status == "expired" and e.request_counts.completed < 30
     err = [json.loads(x) for x in oai.files.content(e.error_file_id).read().decode().splitlines()]
     assert err and all(x["error"]["code"] == "batch_expired" for x in err)
-    assert e.request_counts.completed + len(err) == 6
+    assert e.request_counts.completed + len(err) == 30
 
 
 SCHEMA = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"], "additionalProperties": False}

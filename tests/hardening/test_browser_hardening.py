@@ -28,7 +28,7 @@ import pytest
 from structured_output.runs.store import RunStore
 from tests.hardening.conftest import ROOT
 from tests.hardening.figures import Fault, Figures, Load
-from tests.page_waits import after_rerun
+from tests.page_waits import after_rerun, commit_editors
 from tests.servers import start_app, stop_process
 from tests.unit.recording_server import RecordingServer, Reply
 
@@ -98,12 +98,6 @@ def replace_editor_text(page: Any, index: int, text: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.press("Delete")
     page.keyboard.insert_text(text)
-
-
-def commit_editors(page: Any) -> None:
-    """Blur the Ace editor (it sends its text on blur) and wait for the rerun, so a click that follows
-    is not swallowed by that rerun."""
-    after_rerun(page, lambda: page.get_by_text("Structured output playground").click())
 
 
 def text_box(scope: Any, label: str) -> Any:

@@ -18,6 +18,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from structured_output.runs.store import RunStore
+from tests.page_waits import after_rerun, commit_editors
 from tests.servers import start_app, stop_process
 
 pytestmark = pytest.mark.browser
@@ -170,6 +171,7 @@ def test_schema_image_run_and_three_panels(page: object, tmp_path: Path) -> None
     replace_editor_text(page, 2, json.dumps(SCHEMA, indent=2))
     expect(page.get_by_text("Valid JSON Schema.")).to_be_visible()
     replace_editor_text(page, 1, "Extract the person's name and age from the image.")
+    commit_editors(page)  # the message's rerun done, so the upload's own rerun is not lost in it
     expect(page.get_by_role("button", name="Run")).to_be_enabled()
 
     # a file that is not an image is refused with a specific message; a real PNG is previewed
@@ -178,7 +180,7 @@ def test_schema_image_run_and_three_panels(page: object, tmp_path: Path) -> None
     # the image uploader (a vision model also shows the video input's uploaders)
     image_input = page.get_by_role("region", name=re.compile(r"^Upload images")).get_by_test_id(
         "stFileUploaderDropzoneInput")
-    image_input.set_input_files(str(fake))
+    after_rerun(page, lambda: image_input.set_input_files(str(fake)))
     expect(page.get_by_text("is not an image Pillow can read")).to_be_visible()
     expect(page.get_by_test_id("stFileChipName")).to_have_count(0)  # the uploader is cleared once read
     card = tmp_path / "profile.png"
