@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from components import picker, results, state, token_view
+from components import engine_notes, picker, results, state, token_view
 from structured_output.catalog import load_catalog
 from structured_output.diff import DiffRow
 from structured_output.display import md_escape, pretty_raw, run_facts
@@ -137,6 +137,7 @@ def column_view(i: int, outcome: Outcome, diff_note: str) -> None:
         results.parsed_panel(r)
     with st.container(height=VALIDATION_HEIGHT, border=True, key=f"cmp_col{i}_validation"):
         results.validation_panel(r, outcome.request, table_below=False)
+    engine_notes.engine_notes(r, f"cmp_col{i}", compact=True)
     if outcome.request.logprobs:
         with st.container(border=True, key=f"cmp_col{i}_tokens"):
             st.markdown("**Tokens**")

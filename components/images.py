@@ -68,3 +68,18 @@ def image_input() -> None:
                 st.caption(f":material/link: {md_escape(img.url or '')}")
             st.button("Remove", key=f"req.image_remove.{i}", on_click=_remove, args=(i,), icon=":material/close:",
                       type="tertiary")
+
+
+def media_note() -> None:
+    """Images and frames over the limit are not kept across a reload (the editors are): say so."""
+    ss = st.session_state
+    total = state.media_bytes(ss[state.IMAGES], ss[state.VIDEO])
+    if not total:
+        return
+    from structured_output.presets import max_preset_video_bytes
+
+    limit = max_preset_video_bytes()
+    if total > limit:
+        st.caption(f":material/info: These images and frames take {size_text(total)}, more than the "
+                   f"{size_text(limit)} kept on this machine: after a reload they are gone (the editors come "
+                   "back). Remove some, or lower the video's sampling rate, to keep them.")

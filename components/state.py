@@ -20,7 +20,7 @@ from typing import Any
 import streamlit as st
 
 from structured_output.catalog import load_catalog
-from structured_output.request import ImageInput, Request
+from structured_output.request import ImageInput, Request, VideoInput
 from structured_output.runs.history import History
 from structured_output.runs.store import RunStore, StoreError
 from structured_output.schema_origin import SchemaOrigin, validate_by_default
@@ -255,11 +255,13 @@ def init_defaults() -> None:
 
 DRAFT = "playground"  # the name the editors' last state is kept under in the store
 DRAFT_SAVED = "req.draft_saved"  # the JSON last written, so an unchanged rerun writes nothing
+MEDIA_DRAFT = "playground.media"  # the images and video, kept apart: large, and written only when they change
+DRAFT_MEDIA_SAVED = "req.draft_media_saved"  # (images list, video) last written, compared by identity
 
 
 def _draft() -> dict[str, Any]:
-    """What reopening the page should bring back: the request without images or video (kept out of the
-    file: large, and easy to add again), where the schema came from, and the user's validation pick."""
+    """What reopening the page should bring back: the request (its images and video apart, see
+    ``_save_media``), where the schema came from, and the user's validation pick."""
     ss = st.session_state
     d = current_request().to_dict()
     d.pop("images", None)
@@ -277,14 +279,39 @@ def save_draft() -> None:
         return
     draft = _draft()
     text = json.dumps(draft, sort_keys=True)
-    if ss.get(DRAFT_SAVED) == text:
-        return
     try:
-        history.store.save_draft(DRAFT, draft)
+        _save_media(history.store)
+        if ss.get(DRAFT_SAVED) != text:
+            history.store.save_draft(DRAFT, draft)
     except StoreError as e:
         history.store, history.store_error = None, str(e)
         return
     ss[DRAFT_SAVED] = text
+
+
+def media_bytes(images: list[ImageInput], video: VideoInput | None) -> int:
+    return sum(len(i.data or b"") for i in images) + sum(len(f.data or b"") for f in (video.frames if video else []))
+
+
+def _save_media(store: RunStore) -> None:
+    """The images and video's frames, when they changed (every change puts a new list or video in the
+    session, so identity says it without hashing megabytes each rerun) and within the preset limit of
+    frames; over it nothing is kept (``components.images.media_note`` says so beside the inputs)."""
+    ss = st.session_state
+    images, video = ss[IMAGES], ss[VIDEO]
+    last = ss.get(DRAFT_MEDIA_SAVED)
+    if last is not None and last[0] is images and last[1] is video:
+        return
+    total = media_bytes(images, video)
+    if total:
+        from structured_output.presets import max_preset_video_bytes  # loads PyAV: only once there is media
+
+        keep = total <= max_preset_video_bytes()
+    else:
+        keep = True
+    media = Request(images=images, video=video).to_dict() if keep else {"images": [], "video": None}
+    store.save_draft(MEDIA_DRAFT, {"images": media["images"], "video": media["video"]})
+    ss[DRAFT_MEDIA_SAVED] = (images, video)
 
 
 def restore_draft(store: RunStore) -> None:
@@ -297,7 +324,16 @@ def restore_draft(store: RunStore) -> None:
     if not draft or not isinstance(draft.get("request"), dict):
         return
     try:
+        media = store.draft(MEDIA_DRAFT) or {}
+    except StoreError:
+        media = {}
+    try:
         req = Request.from_dict(draft["request"])
+        try:
+            kept = Request.from_dict({"images": media.get("images") or [], "video": media.get("video")})
+            req.images, req.video = kept.images, kept.video
+        except (TypeError, ValueError, KeyError):
+            pass  # media of another version: the editors come back without them
         origin = SchemaOrigin(**draft["origin"]) if draft.get("origin") else None
     except (TypeError, ValueError):
         return  # a draft of another version: start from the example
@@ -306,6 +342,7 @@ def restore_draft(store: RunStore) -> None:
     pick = draft.get("validate_pick")
     ss[VALIDATE_PICK] = tuple(pick) if isinstance(pick, list) and len(pick) == 2 else None
     ss[DRAFT_SAVED] = json.dumps(draft, sort_keys=True)
+    ss[DRAFT_MEDIA_SAVED] = (ss[IMAGES], ss[VIDEO])
 
 
 def clear_saved() -> None:
@@ -320,6 +357,7 @@ def clear_saved() -> None:
             history.store_error = str(e)
     ss[CURRENT] = None
     ss.pop(DRAFT_SAVED, None)
+    ss.pop(DRAFT_MEDIA_SAVED, None)
 
 
 # ---------------------------------------------------------------- keys

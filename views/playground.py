@@ -72,6 +72,7 @@ with col_images, st.container(border=True):
     if model.vision or ss[state.VIDEO] is not None:  # video is for multimodal models
         st.markdown("**Video**")
         video_input.video_input()
+    images.media_note()
 with col_params, st.container(border=True):
     st.markdown("**Parameters**")
     params.parameters(model, mode)

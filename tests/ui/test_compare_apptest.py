@@ -117,6 +117,27 @@ def test_an_error_column_is_shown_plainly(compare: AppTest) -> None:
     assert "Fewer than two columns parsed as JSON" in page
 
 
+def test_each_column_says_what_the_local_engine_did(compare: AppTest) -> None:
+    """The steered keys and the OCR text are the engine's, not the model's: a Compare column says so as
+    the playground's result does (folded, the column is narrow); a column from another server has no note."""
+    from structured_output.result import EngineNotes
+
+    at = compare
+    steered = _result('{"name": "Li", "age": 20}', None)
+    steered.engine = EngineNotes(steered_keys=["name", "age"], ocr_note="read from 1 image", ocr_text="LI WEI 20")
+    outs = [Outcome("JSON Object", Request(mode="json_object"), steered),
+            Outcome("JSON Object · DashScope", Request(mode="json_object", endpoint="intl"),
+                    _result('{"name": "Li", "age": 20}', None))]
+    at.session_state[state.CMP_RESULTS] = outs
+    at.run()
+    assert not at.exception, at.exception
+    labels = [e.label for e in at.expander]
+    assert labels.count("What the local engine did") == 1
+    notes = next(e for e in at.expander if e.label == "What the local engine did")
+    inside = " ".join(plain(i.value) for i in notes.info) + " ".join(c.value for c in notes.code)
+    assert "The local engine steered the keys: `name`, `age`." in inside and "LI WEI 20" in inside
+    assert "Read from 1 image." in " ".join(plain(c.value) for c in notes.caption)
+
 
 def test_token_views_side_by_side(compare: AppTest) -> None:
     """With the Token view on, each column has its Tokens panel: the plain column's tokens are

@@ -6,10 +6,13 @@ preset over edits asks first."""
 
 from __future__ import annotations
 
+import io
 import json
+import os
 from collections.abc import Callable
 
 import pytest
+from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from components import state
@@ -115,6 +118,40 @@ def test_runs_and_editors_come_back_in_a_new_session_and_clear(make_app: Callabl
     third = AppTest.from_file(APP, default_timeout=60)
     third.run()
     assert len(third.session_state[state.HISTORY]) == 0
+
+
+def test_images_and_video_come_back_after_a_reload_within_the_limit(make_app: Callable[..., AppTest]) -> None:
+    """The editors' images and video's frames are kept with them (apart, written only when they change);
+    over the preset limit of frames nothing of them is kept, and the page says so before the reload."""
+    from structured_output.request import VideoInput
+
+    at = make_app()
+    card = ImageInput("image/png", profile_card(), name="card.png")
+    frames = [ImageInput("image/png", profile_card(), name=f"clip @ {t}s") for t in (0, 1)]
+    at.session_state[state.IMAGES] = [card]
+    at.session_state[state.VIDEO] = VideoInput(frames=frames, times=[0.0, 1.0], fps=1.0, name="clip.mp4")
+    at.run()
+    assert not at.exception, at.exception
+    assert "after a reload they are gone" not in texts(at)
+    again = AppTest.from_file(APP, default_timeout=60)
+    again.run()
+    assert not again.exception, again.exception
+    [img] = again.session_state[state.IMAGES]
+    assert (img.name, img.data) == ("card.png", card.data)
+    video = again.session_state[state.VIDEO]
+    assert video.name == "clip.mp4" and video.times == [0.0, 1.0] and [f.data for f in video.frames] == [
+        f.data for f in frames]
+    # over the limit: said on the page, and the next session starts without them (the editors come back)
+    noise = io.BytesIO()  # random pixels do not compress: a real PNG of ~8.7 MB
+    Image.frombytes("RGB", (1700, 1700), os.urandom(1700 * 1700 * 3)).save(noise, "PNG", compress_level=0)
+    again.session_state[state.IMAGES] = [card, ImageInput("image/png", noise.getvalue(), name="huge.png")]
+    again.session_state[state.USER_TEXT] = "kept text"
+    again.run()
+    assert "after a reload they are gone" in texts(again)
+    third = AppTest.from_file(APP, default_timeout=60)
+    third.run()
+    assert third.session_state[state.USER_TEXT] == "kept text"
+    assert third.session_state[state.IMAGES] == [] and third.session_state[state.VIDEO] is None
 
 
 def test_a_failed_run_has_no_none_in_the_history_table(make_app: Callable[..., AppTest]) -> None:
