@@ -107,8 +107,9 @@ def main() -> None:
         if valid is not None:
             _target("finished (stop) outputs that validate", f"{valid:.1%}", valid == 1.0, "100%")
             _target("finished (stop) outputs that are not JSON at all", str(not_json), not_json == 0, "0")
-    for mode, ratio in long_rates.items():
-        _target(f"{mode} tokens/s vs plain, answers of 150+ tokens", f"{ratio:.2f}x", ratio >= 0.9, ">= 0.9x")
+    for mode, (ratio, shortest) in long_rates.items():
+        _target(f"{mode} tokens/s vs plain, answers of 150+ tokens", f"{ratio:.2f}x on {shortest}+ tokens",
+                ratio >= 0.9 and shortest >= 150, ">= 0.9x on 150+ tokens")
     if keywords:
         compiled, enforced_ok, _also = keywords
         _target("JSONSchemaBench sample schemas that compile (lenient, issue 17)", f"{compiled:.1%}", compiled >= 0.99,
@@ -189,7 +190,7 @@ def _speed(engine: Engine, rounds: int, max_tokens: int) -> dict[str, float]:
     print(f"\n== decode speed, same prompt ({len(prompt)} tokens), {rounds} interleaved rounds, "
           f"up to {max_tokens} tokens ==")
     base = [s.tokens_per_second for s in per_mode["none"]]
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, int]] = {}
     for mode, runs in per_mode.items():
         tps = [s.tokens_per_second for s in runs]
         tokens = statistics.median(s.completion_tokens for s in runs)
@@ -228,7 +229,7 @@ def _logprobs_overhead(engine: Engine, rounds: int, max_tokens: int) -> dict[str
                 per[on].append(engine.decoder.generate(prompt, matcher, settings)[1])
     print(f"\n== logprobs overhead (top_logprobs 5 + grammar view), {rounds} interleaved rounds, "
           f"up to {max_tokens} tokens ==")
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, int]] = {}
     for mode, per in runs.items():
         def per_token(s: Stats) -> float:
             return s.decode_seconds / max(1, s.completion_tokens)
@@ -467,9 +468,10 @@ LONG_CASES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
 }
 
 
-def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[str, float]:
+def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[str, tuple[float, int]]:
     """Decode tokens/s on answers of 150+ tokens in every mode, each run as the engine runs it (prompt, stops,
-    steering), interleaved round by round; ratios are paired against plain mode per round."""
+    steering), interleaved round by round; ratios are paired against plain mode per round. Each mode's
+    ratio comes with its shortest answer: a rate on fewer than 150 tokens does not meet the target."""
     if rounds <= 0:
         return {}
     assert engine.decoder is not None
@@ -486,7 +488,7 @@ def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[st
                 job.settings.min_tokens, job.settings.stop = 160, []  # as engine.build does for min_tokens
             _completion, stats = engine.generate(job)
             runs[mode].append(stats)
-    ratios: dict[str, float] = {}
+    ratios: dict[str, tuple[float, int]] = {}
     base = [s.tokens_per_second for s in runs["none"]]
     for mode, stats in runs.items():
         tokens = [s.completion_tokens for s in stats]
@@ -494,8 +496,8 @@ def _long_answers(engine: Engine, rounds: int, max_tokens: int = 400) -> dict[st
         line = (f"{mode:12s} median {statistics.median(tps):5.1f} tok/s, {min(tokens)}-{max(tokens)} tokens a run"
                 f"{'' if min(tokens) >= 150 else ' (SHORTER than 150: rate not comparable)'}")
         if mode != "none":
-            ratios[mode] = statistics.median(t / b for t, b in zip(tps, base, strict=True))
-            line += f", {ratios[mode]:.2f}x plain"
+            ratios[mode] = (statistics.median(t / b for t, b in zip(tps, base, strict=True)), min(tokens))
+            line += f", {ratios[mode][0]:.2f}x plain"
         print(line)
     return ratios
 

@@ -111,6 +111,13 @@ def _sniff_mime(data: bytes) -> str | None:
     return None
 
 
+def _http_url(v: str | None) -> str | None:
+    """An image's or video's URL: the server fetches it itself, so only http(s)."""
+    if v is not None and not re.match(r"^https?://", v):
+        raise ValueError(f"must start with http:// or https:// (got {v[:60]!r})")
+    return v
+
+
 class ImageRef(_Strict):
     """One image: a shipped asset by file name (``"receipt.png"`` is shorthand for
     ``{"asset": "receipt.png"}``), an http(s) URL, or embedded bytes (user presets, exports)."""
@@ -143,9 +150,7 @@ class ImageRef(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://", v):
-            raise ValueError(f"must start with http:// or https:// (got {v[:60]!r})")
-        return v
+        return _http_url(v)
 
     @field_validator("data_b64")
     @classmethod
@@ -235,9 +240,7 @@ class VideoRef(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^https?://", v):
-            raise ValueError(f"must start with http:// or https:// (got {v[:60]!r})")
-        return v
+        return _http_url(v)
 
     @field_validator("frames")
     @classmethod
