@@ -26,6 +26,9 @@ gains as much as English:
   the instruction's own name for it, a schema property's description) against the words (or CJK
   characters) around each place, closer counting more. A money key also leans towards a place beside a
   currency sign, and a date key towards a date-shaped span.
+- **yes or no**: where a boolean starts (the schema's, or one the instruction declares), towards what the
+  input's clause naming its key says: ``true``, or ``false`` when that clause is negated
+  (``local_engine.polarity``, which also reads which keys an instruction means as booleans).
 - **keys** (JSON Object mode, which has no schema): read the field names the instruction spells out (``Plan``
   from ``read_plan``), then favour spelling the first named key not yet in the current object, a plain value
   for a named key, and not closing an object while named keys are missing (closing it once all are there).
@@ -42,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from local_engine.guards import JsonShape
+from local_engine.polarity import boolean_keys, polarity
 
 KEY_BIAS = 6.0  # towards a key the instruction named, where a key starts; against leaving one out
 KEY_BIAS_INSIDE = 10.0  # once a key has begun like a named one, towards finishing it as that one
@@ -58,6 +62,7 @@ NUMBER_END = 4.0  # ending a number where a number of the input ends
 NUMBER_OVER = 8.0  # against a digit that makes the number longer than any of the input
 FORM_BIAS = 8.0  # towards the value of the input, in the sample's form, that the object being written takes
 MAX_BIAS = 12.0
+BOOL_BIAS = 5.0  # towards true (or false) as the clause naming a boolean's key says, times how well it names it
 CUE_BIAS = 4.0  # a value that starts where the input names its key (less where it names another key more)
 CUE_REACH = 10.0  # characters at which a cue word counts half
 _CUE_WINDOW = 32  # characters looked at on either side of a place
@@ -281,6 +286,8 @@ def read_plan(texts: list[str], source: str = "") -> Plan:
     cues = {k: cue_words(k, *aliases.get(k, ())) for k in keys}
     groups, lists = _groups(texts, keys)
     types = _declared_types(texts, keys)
+    for k in boolean_keys(texts, keys):
+        types.setdefault(k, "boolean")
     if not groups:
         return Plan(tuple(keys), source=source, cues=cues, types=types)
     grouped = {k for ks in groups.values() for k in ks}
@@ -588,6 +595,8 @@ class Steerer:
         self.number_start = tokens(lambda q: q[:1].isdigit() or q[:1] == b"-")
         self.literal_start = tokens(lambda q: q[:1] in (b"t", b"f", b"n"))
         self.boolean_start = tokens(lambda q: q[:1] in (b"t", b"f"))
+        self.true_start = tokens(lambda q: q[:1] == b"t")
+        self.false_start = tokens(lambda q: q[:1] == b"f")
         self.comma = tokens(lambda q: q[:1] == b",")
         self.close_object = tokens(lambda q: q[:1] == b"}")
         self.close_one = tokens(lambda q: q == b"}")
@@ -624,6 +633,22 @@ class Steerer:
                 self._numbers(shape, logits, source)
                 if not shape.number_text and shape.last in (":", "[", ","):
                     self._cues(shape, logits, source, plan, numbers=True)
+                    self._yes_or_no(shape, logits, plan)
+
+    def _yes_or_no(self, shape: JsonShape, logits: np.ndarray, plan: Plan) -> None:
+        """Where a boolean starts (the schema's, or one the instruction declares): towards what the input's
+        clause that names the key says (``local_engine.polarity``)."""
+        key = _value_key(shape)
+        if key is None or key not in plan.cues or len(plan.source) > 4000:
+            return
+        # a key not declared a boolean: only where the grammar allows nothing but a literal (the schema's boolean)
+        if plan.types.get(key) != "boolean" and (np.isfinite(logits[self.string_start]).any()
+                                                  or np.isfinite(logits[self.number_start]).any()):
+            return
+        says = polarity(plan.source, plan.cues[key])
+        if says:
+            logits[self.true_start] += BOOL_BIAS * says
+            logits[self.false_start] -= BOOL_BIAS * says
 
     def _cues(self, shape: JsonShape, logits: np.ndarray, source: _Source, plan: Plan, numbers: bool) -> None:
         """The cues nudge (module doc) where the value of a key starts: a string's first token, or a number's."""

@@ -44,7 +44,12 @@ def test_a_job_is_found_again_after_a_reload(page: object) -> None:
     expect(page.get_by_role("heading", name="Batch")).to_be_visible()
     page.get_by_text("A batch job", exact=True).click()
     jobs = page.get_by_role("combobox", name=re.compile("Batch jobs on this service"))
-    expect(jobs).to_have_value(re.compile(re.escape(job_id) + " · "))  # the newest job, listed by the service
+    expect(jobs).to_have_value(re.compile(r"batch_[0-9a-f]+-\d+ · "))  # the service's newest job, picked
+    if not jobs.input_value().startswith(job_id):  # the shared engine may have a newer job of another session
+        base.settled(page)
+        jobs.click()
+        page.get_by_role("option", name=re.compile(re.escape(job_id) + " · ")).click()
+    expect(jobs).to_have_value(re.compile(re.escape(job_id) + " · "))  # found again in the service's list
     page.get_by_role("button", name="Open", exact=True).filter(has_text="Open").click()  # not the list's toggle
     done = page.get_by_text(re.compile(re.escape(job_id) + r" completed: 2 answered"))
     expect(done).to_be_visible(timeout=3 * RUN_TIMEOUT_MS)
