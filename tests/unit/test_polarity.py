@@ -20,7 +20,8 @@ from local_engine.steering import cue_words, read_plan
                                                                          "room"], {"smoking_allowed",
                                                                                    "breakfast_served"}),
     ("Return JSON with room, smoking_allowed (true or false).", ["room", "smoking_allowed"], {"smoking_allowed"}),
-    ("字段：店名、营业时间、是否外卖、可刷卡（布尔值）。", ["店名", "营业时间", "是否外卖", "可刷卡"], {"是否外卖", "可刷卡"}),
+    ("字段：店名、营业时间、是否外卖、可刷卡（布尔值）。", ["店名", "营业时间", "是否外卖", "可刷卡"],
+     {"是否外卖", "可刷卡"}),
     ("请提取姓名、是否会员。", ["姓名", "会员"], {"会员"}),
     ("Return JSON with city and population.", ["city", "population"], set()),
 ])
