@@ -33,7 +33,7 @@ _WHETHER = re.compile(r"\bwhether\b|是否", re.I)
 _WHETHER_END = re.compile(r"[,.;:!?，。；：！？、\n]|\bwhether\b|是否", re.I)
 _LIST_START = re.compile(r"[.;:!?。；：！？\n)）]")  # a list of keys runs back to here at most (a type said)
 _SHAPE_EN = re.compile(r"^(?:is|has|have|can|should|was|were|will|allows?|needs?|requires?)(?:_|[A-Z])"
-                       r"|_(?:allowed|included|requested|required|available|enabled|needed|provided)$")
+                       r"|_(?:allowed|included|requested|enabled|provided)$")  # not _available: seats_available: 3
 _SHAPE_ZH = "是否"
 _SHAPE_ZH_LISTED = ("是否", "有", "含", "允许", "提供", "需要", "要求", "可以", "可", "已", "带", "是")
 _CLAUSE = re.compile(r"[,.;:!?，。；：！？、\n]|\b(?:but|though|although|however|except)\b|但是|但|却|不过", re.I)

@@ -24,6 +24,7 @@ from local_engine.steering import cue_words, read_plan
      {"是否外卖", "可刷卡"}),
     ("请提取姓名、是否会员。", ["姓名", "会员"], {"会员"}),
     ("Return JSON with city and population.", ["city", "population"], set()),
+    ("Return JSON with hotel and rooms_available.", ["hotel", "rooms_available"], set()),  # a count, often
 ])
 def test_boolean_keys_are_read_from_the_instruction(instruction: str, keys: list[str], booleans: set[str]) -> None:
     assert boolean_keys([instruction], keys) == booleans
