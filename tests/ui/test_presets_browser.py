@@ -105,10 +105,11 @@ def test_browse_run_two_presets_and_open_one(browser_page: object) -> None:
 
     # the curl native form documents the whole response body, with its usage figures
     text.get_by_role("tab", name="curl · DashScope native").click()
-    text.get_by_text("Prompts, schema and the reference's code").click()
-    expect(text.get_by_text("curl -X POST https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation")
+    native = text.get_by_role("tabpanel", name="curl · DashScope native")  # every tab has its own details
+    native.get_by_text("Prompts, schema and the reference's code").click()
+    expect(native.get_by_text("curl -X POST https://dashscope-intl.aliyuncs.com/api/v1/services/aigc/text-generation")
            ).to_be_visible()
-    text.get_by_text("Prompts, schema and the reference's code").click()
+    native.get_by_text("Prompts, schema and the reference's code").click()
     text.get_by_role("tab", name="Python · openai").click()
     expect(text.get_by_text("on the local engine · served by")).to_be_visible()  # its run is kept
 
