@@ -65,6 +65,10 @@ def _shaped(key: str, listed: bool = False) -> bool:
     return bool(_SHAPE_EN.search(key))
 
 
+def _mentions(text: str, key: str) -> bool:
+    return bool(re.search(rf"(?<![\w]){re.escape(key)}(?![\w])", text))
+
+
 def _named_in(key: str, text: str) -> bool:
     words = _own_words(key)
     hay = _norm(text)
@@ -75,21 +79,20 @@ def boolean_keys(texts: list[str], keys: list[str]) -> set[str]:
     """The keys the instruction means as booleans (module doc)."""
     found = {k for k in keys if _shaped(k)}
     for text in texts:
-        for key in keys:  # ``damaged (boolean)``, ``damaged: true/false``, ``damaged is a boolean``
-            if re.search(rf"(?<![\w]){re.escape(key)}(?![\w])" + _BOOL_AFTER.pattern, text, re.I):
-                found.add(key)
         for m in _WHETHER.finditer(text):  # "whether pets are allowed", "是否提供住宿"
             end = _WHETHER_END.search(text, m.end())
             asked = text[m.end(): end.start() if end else len(text)]
             found |= {k for k in keys if _named_in(k, asked)}
         for m in _BOOL_FOR.finditer(text):  # "true/false for remote, full_time and visa_sponsorship"
-            found |= {k for k in keys if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", m.group(1))}
-        for m in _BOOL_AFTER.finditer(text):  # a list of keys that ends in the type word
+            found |= {k for k in keys if _mentions(m.group(1), k)}
+        for m in _BOOL_AFTER.finditer(text):  # the type word after a key, or after a list of keys
             starts = [s.end() for s in _LIST_START.finditer(text, 0, m.start())]
             listed = text[starts[-1] if starts else 0: m.start()]
             plural = bool(_PLURAL.search(m.group(0)))
             for k in keys:
-                if re.search(rf"(?<![\w]){re.escape(k)}(?![\w])", listed) and (plural or _shaped(k, listed=True)):
+                # the key right before it (``damaged (boolean)``, ``damaged: true/false``) is declared; the
+                # list's others when the word is plural or they are named as yes-or-no fields
+                if _mentions(listed, k) and (listed.endswith(k) or plural or _shaped(k, listed=True)):
                     found.add(k)
     return found
 
