@@ -64,6 +64,7 @@ FORM_BIAS = 8.0  # towards the value of the input, in the sample's form, that th
 MAX_BIAS = 12.0
 BOOL_BIAS = 5.0  # towards true (or false) as the clause naming a boolean's key says, times how well it names it
 CUE_BIAS = 4.0  # a value that starts where the input names its key (less where it names another key more)
+CUE_MAX_INPUT = 4000  # characters of input the cues and yes-or-no read at most (longer: too slow per request)
 CUE_REACH = 10.0  # characters at which a cue word counts half
 _CUE_WINDOW = 32  # characters looked at on either side of a place
 CUE_ACROSS = 0.35  # a cue word on the other side of a clause break counts this much
@@ -639,21 +640,22 @@ class Steerer:
         """Where a boolean starts (the schema's, or one the instruction declares): towards what the input's
         clause that names the key says (``local_engine.polarity``)."""
         key = _value_key(shape)
-        if key is None or key not in plan.cues or len(plan.source) > 4000:
+        if key is None or key not in plan.cues or len(plan.source) > CUE_MAX_INPUT:
+            return
+        says = polarity(plan.source, plan.cues[key])  # cached: most keys say nothing, and cost no mask scan
+        if not says:
             return
         # a key not declared a boolean: only where the grammar allows nothing but a literal (the schema's boolean)
         if plan.types.get(key) != "boolean" and (np.isfinite(logits[self.string_start]).any()
                                                   or np.isfinite(logits[self.number_start]).any()):
             return
-        says = polarity(plan.source, plan.cues[key])
-        if says:
-            logits[self.true_start] += BOOL_BIAS * says
-            logits[self.false_start] -= BOOL_BIAS * says
+        logits[self.true_start] += BOOL_BIAS * says
+        logits[self.false_start] -= BOOL_BIAS * says
 
     def _cues(self, shape: JsonShape, logits: np.ndarray, source: _Source, plan: Plan, numbers: bool) -> None:
         """The cues nudge (module doc) where the value of a key starts: a string's first token, or a number's."""
         key = _value_key(shape)
-        if key is None or key not in plan.cues or len(source.escaped) > 4000:  # a long input: too slow to read
+        if key is None or key not in plan.cues or len(source.escaped) > CUE_MAX_INPUT:
             return
         table_key = (key, numbers, hash(tuple(sorted(plan.cues.items()))))
         table = source.cue_tables.get(table_key)
